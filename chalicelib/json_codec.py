@@ -1,0 +1,28 @@
+"""JSON text with exact decimals, as the AWS Lambda Python runtime writes it.
+
+The runtime serialises a ``Decimal`` in a function's result as a bare JSON
+number made of ``str(decimal)``; the standard ``json`` module refuses
+decimals, and Chalice's ``Response`` turns them into floats. Routes, the local
+engine and the tests all use :func:`dumps` so every runtime prints the same
+digits.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+
+def dumps(value: Any) -> str:
+    """Serialise ``value`` to JSON, writing decimals as exact JSON numbers."""
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ValueError(f"{value} has no JSON representation")
+        return str(value)
+    if isinstance(value, dict):
+        members = (f"{json.dumps(str(key))}: {dumps(item)}" for key, item in value.items())
+        return "{" + ", ".join(members) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(dumps(item) for item in value) + "]"
+    return json.dumps(value, allow_nan=False)

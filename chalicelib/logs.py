@@ -1,0 +1,38 @@
+"""Structured logs: one JSON object a line, each carrying the request id.
+
+A logger of its own with its own stdout handler, so the lines look the same
+under ``chalice local`` (which configures the root logger) and in Lambda
+(where stdout goes to CloudWatch Logs). Level from ``LOG_LEVEL`` (INFO).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from typing import Any
+
+_logger = logging.getLogger("serverless_async_lambda_api")
+if not _logger.handlers:
+    _handler = logging.StreamHandler(sys.stdout)
+    _handler.setFormatter(logging.Formatter("%(message)s"))
+    _logger.addHandler(_handler)
+    _logger.propagate = False
+    _logger.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+
+
+def log(event: str, request_id: str, level: int = logging.INFO, **fields: Any) -> None:
+    """Write one JSON line: ``event`` names what happened, ``fields`` add detail.
+
+    Callers pass identifiers and outcomes, never whole payloads: the number a
+    client sent stays out of INFO lines.
+    """
+    if _logger.isEnabledFor(level):
+        record = {
+            "level": logging.getLevelName(level),
+            "event": event,
+            "request_id": request_id,
+            **fields,
+        }
+        _logger.log(level, json.dumps(record, default=str))
