@@ -8,13 +8,15 @@ The logic lives in ``chalicelib``; this module only wires it.
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import time
 import uuid
+from urllib.parse import unquote
 from typing import Any
 
-from chalice import Chalice, Response
+from chalice.app import Chalice, Response
 
 from chalicelib import contract, invokers, json_codec, logs, runtime, square_function
 
@@ -35,7 +37,7 @@ def get_square_fn(event: dict[str, Any], context: Any) -> contract.Body:
         logs.log(
             "square.failed",
             request_id,
-            logs.logging.ERROR,
+            logging.ERROR,
             error_type=type(failure).__name__,
             error=str(failure),
         )
@@ -56,9 +58,14 @@ if runtime.is_chalice_local():
 def square(number: str) -> Response:
     """Square ``number`` now (200), or accept it for background work (202)."""
     request = app.current_request
+    assert request is not None, "Chalice sets current_request for every route call"
     context = request.context
     request_id = context.get("requestId") or str(uuid.uuid4())
     header = request.headers.get(contract.INVOCATION_TYPE_HEADER)
+    if context.get("requestId") is None:
+        # Chalice's local gateway (chalice local, the test client) passes the
+        # path segment still percent-encoded; API Gateway decodes it.
+        number = unquote(number)
     event = contract.build_event(
         number=number,
         invocation_type=contract.REQUEST_RESPONSE if header is None else header,
@@ -74,7 +81,7 @@ def square(number: str) -> Response:
     try:
         _async_invoker.get().submit(event)
     except Exception as failure:  # the event was not accepted: say so, do not 202
-        logs.log("request.not_accepted", request_id, logs.logging.ERROR, error=str(failure))
+        logs.log("request.not_accepted", request_id, logging.ERROR, error=str(failure))
         return _json(
             503,
             contract.error_body(
