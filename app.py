@@ -13,8 +13,8 @@ import os
 import random
 import time
 import uuid
-from urllib.parse import unquote
 from typing import Any
+from urllib.parse import unquote
 
 from chalice.app import Chalice, Response
 
