@@ -48,7 +48,7 @@ def parse_number(text: str) -> Number:
             f"the number is {len(text)} characters long; the limit is {MAX_NUMBER_LENGTH}"
         )
     if _PLAIN_NUMBER.fullmatch(text) is None:
-        raise InvalidNumber(f"{_shown(text)} is not a plain number{_hint(text)}")
+        raise InvalidNumber(f"{quoted(text)} is not a plain number{_hint(text)}")
     if "." in text:
         return Decimal(text)
     return int(text)
@@ -63,10 +63,10 @@ def square(number: Number) -> Number:
     return exact.multiply(number, number)
 
 
-def _shown(text: str) -> str:
-    """Quote the user's text for a message, shortened and with controls escaped."""
-    shown = text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "..."
-    return ascii(shown)
+def quoted(text: str) -> str:
+    """Client text quoted for an error message: ASCII-escaped, at most about 40 characters."""
+    escaped = ascii(text)
+    return escaped if len(escaped) <= _SHOWN_CHARS else escaped[:_SHOWN_CHARS] + "..."
 
 
 def _hint(text: str) -> str:

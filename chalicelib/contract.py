@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
+from chalicelib.arithmetic import quoted
+
 RESOURCE_PATH = "/square/{number}"
 INVOCATION_TYPE_HEADER = "InvocationType"
 REQUEST_RESPONSE = "RequestResponse"
@@ -63,7 +65,7 @@ def invocation_type_from_header(value: str | None) -> str:
     if value in ACCEPTED_INVOCATION_TYPES:
         return value
     raise InvalidInvocationType(
-        f"the {INVOCATION_TYPE_HEADER} header value {value[:40]!a} is not accepted"
+        f"the {INVOCATION_TYPE_HEADER} header value {quoted(value)} is not accepted"
     )
 
 

@@ -1,0 +1,114 @@
+"""The contract through a real `chalice local` process, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+
+import pytest
+import requests
+
+from tests.support.chalice_local import ChaliceLocal
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ChaliceLocal]:
+    with ChaliceLocal() as running:
+        yield running
+
+
+def raw_get(
+    server: ChaliceLocal, target: bytes, headers: dict[str, str] | None = None
+) -> tuple[int, bytes]:
+    """Send a request line byte for byte, past what an HTTP client would normalise."""
+    lines = [b"GET " + target + b" HTTP/1.0", b"Host: 127.0.0.1"]
+    lines += [f"{name}: {value}".encode("latin-1") for name, value in (headers or {}).items()]
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as connection:
+        connection.sendall(b"\r\n".join(lines) + b"\r\n\r\n")
+        answer = b""
+        while chunk := connection.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
+
+
+def test_sync_square(server: ChaliceLocal) -> None:
+    response = requests.get(f"{server.url}/square/2", timeout=10)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["square_of_your_number_is"] == 4
+    assert body["api_stage"] == "dev" and body["api_request_id"]
+    assert body["user-agent"].startswith("python-requests/")
+
+
+def test_exact_decimal(server: ChaliceLocal) -> None:
+    response = requests.get(f"{server.url}/square/0.1", timeout=10)
+    assert response.json(parse_float=Decimal)["square_of_your_number_is"] == Decimal("0.01")
+    assert response.text.endswith('"square_of_your_number_is": 0.01}')
+
+
+def test_async_square_is_accepted(server: ChaliceLocal) -> None:
+    response = requests.get(
+        f"{server.url}/square/7", headers={"invocationtype": "Event"}, timeout=10
+    )
+    assert response.status_code == 202
+    assert response.json()["message"] == "Event received. Check queue/logs for status"
+
+
+def test_unknown_invocation_type(server: ChaliceLocal) -> None:
+    response = requests.get(
+        f"{server.url}/square/7", headers={"InvocationType": "Sometimes"}, timeout=10
+    )
+    assert response.status_code == 400
+    assert response.json()["accepted"] == "RequestResponse or Event"
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        b"/square/%ff%fe",
+        b"/square/\xff",
+        b"/square/%00",
+        b"/square/%0d%0a",
+        b"/square/1%2e5",
+        b"/square/" + b"9" * 4000,
+        b"/square/" + b"1" * 1001,
+        b"/square/%E2%81%B5",
+        b"/square/1e999999999",
+        b"/square/-0x1p3",
+        b"/square/%2B%2B1",
+        b"/square/1?x=%00",
+        b"/square/%25",
+    ],
+)
+def test_hostile_paths_never_cause_a_server_error(server: ChaliceLocal, target: bytes) -> None:
+    status, body = raw_get(server, target)
+    assert status < 500, f"{target[:40]!r} gave {status}: {body[:200]!r}"
+    if status == 400:
+        assert json.loads(body)["error"] == "InvalidNumber"
+
+
+def test_decimal_escape_is_decoded_as_api_gateway_does(server: ChaliceLocal) -> None:
+    status, body = raw_get(server, b"/square/1%2e5")
+    assert status == 200, body
+    assert json.loads(body, parse_float=Decimal)["square_of_your_number_is"] == Decimal("2.25")
+
+
+def test_oversized_header_is_refused_cleanly(server: ChaliceLocal) -> None:
+    status, _ = raw_get(server, b"/square/2", {"InvocationType": "E" * 70000})
+    assert status < 500
+
+
+def test_concurrent_clients_all_get_their_answer(server: ChaliceLocal) -> None:
+    def call(n: int) -> int:
+        response = requests.get(f"{server.url}/square/{n}", timeout=10)
+        assert response.status_code == 200
+        return int(response.json()["square_of_your_number_is"])
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        assert list(pool.map(call, range(80))) == [n * n for n in range(80)]

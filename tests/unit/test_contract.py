@@ -1,0 +1,71 @@
+"""The contract's pure pieces: invocation types, the event, and the bodies."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chalicelib import contract
+
+EVENT = contract.build_event(
+    number="2",
+    invocation_type="Event",
+    stage="dev",
+    request_id="req-1",
+    http_method="GET",
+    source_ip="127.0.0.1",
+    user_agent=None,
+)
+
+
+def test_absent_header_means_request_response() -> None:
+    assert contract.invocation_type_from_header(None) == "RequestResponse"
+
+
+@pytest.mark.parametrize("value", ["RequestResponse", "Event"])
+def test_lambda_spellings_are_accepted(value: str) -> None:
+    assert contract.invocation_type_from_header(value) == value
+
+
+@given(st.text(max_size=80).filter(lambda v: v not in contract.ACCEPTED_INVOCATION_TYPES))
+def test_every_other_value_is_refused_with_a_short_message(value: str) -> None:
+    with pytest.raises(contract.InvalidInvocationType) as refusal:
+        contract.invocation_type_from_header(value)
+    assert "InvocationType" in str(refusal.value)
+    assert len(str(refusal.value)) < 120, "the message must not echo a huge header"
+
+
+@pytest.mark.parametrize("value", ["event", "EVENT", "requestresponse", "DryRun", "", " Event"])
+def test_values_are_case_sensitive_as_on_lambda(value: str) -> None:
+    with pytest.raises(contract.InvalidInvocationType):
+        contract.invocation_type_from_header(value)
+
+
+def test_event_has_the_number_the_type_and_the_six_context_keys() -> None:
+    assert set(EVENT) == {"number", "invocation_type", *contract.CONTEXT_KEYS}
+    assert EVENT["api_resource_path"] == "/square/{number}"
+    assert EVENT["user-agent"] == "", "a missing user agent is an empty string, never null"
+
+
+def test_sync_body_matches_the_contract_in_order() -> None:
+    body = contract.sync_body(EVENT, 4)
+    assert list(body) == [
+        *contract.CONTEXT_KEYS,
+        "synchronous_invocation",
+        "square_of_your_number_is",
+    ]
+    assert body["synchronous_invocation"] == "true"
+
+
+def test_accepted_body_matches_the_contract_in_order() -> None:
+    body = contract.accepted_body(EVENT)
+    assert list(body) == [*contract.CONTEXT_KEYS, "asynchronous_invocation", "message"]
+    assert body["message"] == "Event received. Check queue/logs for status"
+
+
+def test_error_body_is_recognised_and_keeps_the_request_id() -> None:
+    body = contract.error_body(EVENT, "InvalidNumber", "bad", "digits")
+    assert contract.is_error(body)
+    assert body["api_request_id"] == "req-1"
+    assert not contract.is_error(contract.sync_body(EVENT, 4))
