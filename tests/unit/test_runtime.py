@@ -15,7 +15,7 @@ CLI = {"AWS_CHALICE_CLI_MODE": "true"}
         (["/venv/bin/chalice", "local", "--port", "8000"], "local"),
         (["/venv/bin/chalice", "--project-dir", "local", "package", "out"], "package"),
         (["/venv/bin/chalice", "--debug", "local"], "local"),
-        (["/usr/lib/python3/site-packages/chalice/__main__.py", "deploy"], "deploy"),
+        (["/usr/local/bin/chalice", "deploy", "--stage", "local"], "deploy"),
         (["/venv/bin/chalice"], None),
         (["pytest", "local"], None),
         ([], None),
