@@ -8,6 +8,7 @@ The logic lives in ``chalicelib``; this module only wires it.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import random
@@ -49,8 +50,10 @@ def get_square_fn(event: dict[str, Any], context: Any) -> contract.Body:
 _async_invoker = invokers.LazyInvoker(lambda: invokers.for_environment(os.environ, get_square_fn))
 
 # Under `chalice local` the engine starts with the server, so events accepted
-# before a restart resume without waiting for a new request.
+# before a restart resume without waiting for a new request. The local-only
+# package is imported by name: it is not in the Lambda zip.
 if runtime.is_chalice_local():
+    importlib.import_module("local_async.dev_server").tune_chalice_local()
     _async_invoker.get()
 
 
