@@ -23,6 +23,18 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+## synth: the CDK stack's CloudFormation template, offline (no AWS credentials,
+## no network, no CDK CLI): infrastructure/cdk.out/$(STACK_NAME).template.json
+STACK_NAME := serverless-async-lambda-api
+CDK_OUT := infrastructure/cdk.out
+SYNTH_REGION ?= us-east-1
+synth: $(STAMP)
+	rm -rf $(CDK_OUT)
+	cd infrastructure && AWS_DEFAULT_REGION=$(SYNTH_REGION) AWS_EC2_METADATA_DISABLED=true \
+		CDK_OUTDIR=$(CURDIR)/$(CDK_OUT) JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 \
+		$(CURDIR)/$(BIN)/python app.py
+	@echo "wrote $(CDK_OUT)/$(STACK_NAME).template.json"
+
 ## test: lint, then the whole suite
 test: lint
 	$(BIN)/python -m pytest

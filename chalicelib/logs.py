@@ -11,11 +11,28 @@ import json
 import logging
 import os
 import sys
-from typing import Any
+from typing import Any, TextIO
+
+
+class _CurrentStdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to ``sys.stdout`` as it is at each write, not as it was at import.
+
+    Test runners swap stdout; a background engine thread that logs at exit
+    must not write to a stream that was closed meanwhile.
+    """
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, _ignored: TextIO) -> None:
+        pass
+
 
 _logger = logging.getLogger("serverless_async_lambda_api")
 if not _logger.handlers:
-    _handler = logging.StreamHandler(sys.stdout)
+    _handler = _CurrentStdoutHandler()
     _handler.setFormatter(logging.Formatter("%(message)s"))
     _logger.addHandler(_handler)
     _logger.propagate = False

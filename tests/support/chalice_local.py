@@ -35,8 +35,10 @@ class ChaliceLocal:
         autoreload: bool = False,
         port: int | None = None,
         log_path: Path | None = None,
+        project_dir: Path = PROJECT_DIR,
     ) -> None:
         self.port = port or free_port()
+        self.project_dir = project_dir
         self.url = f"http://127.0.0.1:{self.port}"
         self._env = {**os.environ, **(env or {})}
         self._autoreload = autoreload
@@ -51,7 +53,7 @@ class ChaliceLocal:
         log = open(self._log_path, "ab") if self._log_path else subprocess.DEVNULL  # noqa: SIM115
         self._process = subprocess.Popen(
             command,
-            cwd=PROJECT_DIR,
+            cwd=self.project_dir,
             env=self._env,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -1,0 +1,1 @@
+"""The CDK app that deploys the service (``cdk synth``/``cdk deploy`` from this directory)."""

@@ -1,0 +1,1 @@
+"""The stack and the API definition it gives API Gateway."""

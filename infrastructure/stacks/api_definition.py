@@ -1,0 +1,108 @@
+"""The OpenAPI (swagger 2.0) operation of ``GET /square/{number}`` for API Gateway.
+
+A non-proxy (``aws``) Lambda integration, as AWS documents for letting clients pick
+the invocation type: the method request declares the ``InvocationType`` header,
+the integration maps it to ``X-Amz-Invocation-Type``, and mapping templates (the
+``.vtl`` files beside this package) build the event and the answers.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from chalicelib import contract
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
+REQUEST_TEMPLATE = TEMPLATES_DIR / "request.vtl"
+RESPONSE_TEMPLATE = TEMPLATES_DIR / "response.vtl"
+
+JSON = "application/json"
+#: Lambda function errors: API Gateway matches this against the payload's errorMessage.
+FUNCTION_ERROR_PATTERN = ".+"
+#: Statuses the response template can answer with (``$context.responseOverride.status``).
+METHOD_STATUSES = ("200", "202", "400", "502")
+#: API Gateway's own limit for an integration, in milliseconds.
+INTEGRATION_TIMEOUT_MS = 29_000
+
+_ACCEPTED_REQUESTS = (
+    f"GET {contract.RESOURCE_PATH} with an optional {contract.INVOCATION_TYPE_HEADER} "
+    f"header: {' or '.join(contract.ACCEPTED_INVOCATION_TYPES)}"
+)
+
+
+def template_text(path: Path) -> str:
+    """A mapping template as API Gateway receives it."""
+    return path.read_text(encoding="utf-8")
+
+
+def square_operation(function_arn_uri: Any) -> dict[str, Any]:
+    """The ``get`` operation of ``/square/{number}``.
+
+    ``function_arn_uri`` is the integration URI (an ``Fn::Sub`` naming the
+    function's ARN): ``arn:<partition>:apigateway:<region>:lambda:path/2015-03-31/
+    functions/<function arn>/invocations``.
+    """
+    response_templates = {JSON: template_text(RESPONSE_TEMPLATE)}
+    return {
+        "summary": "Square a number now (200), or accept it for background work (202).",
+        "produces": [JSON],
+        "parameters": [
+            {"name": "number", "in": "path", "required": True, "type": "string"},
+            {
+                "name": contract.INVOCATION_TYPE_HEADER,
+                "in": "header",
+                "required": False,
+                "type": "string",
+            },
+        ],
+        "responses": {
+            status: {"description": f"{status} response", "schema": {"$ref": "#/definitions/Empty"}}
+            for status in METHOD_STATUSES
+        },
+        "x-amazon-apigateway-integration": {
+            "type": "aws",
+            "httpMethod": "POST",
+            "uri": function_arn_uri,
+            "requestParameters": {
+                "integration.request.header.X-Amz-Invocation-Type": (
+                    f"method.request.header.{contract.INVOCATION_TYPE_HEADER}"
+                ),
+            },
+            "requestTemplates": {JSON: template_text(REQUEST_TEMPLATE)},
+            # Requests whose Content-Type has no template get 415 and never reach
+            # Lambda untransformed (no Content-Type, as on a plain GET, means JSON).
+            "passthroughBehavior": "never",
+            "contentHandling": "CONVERT_TO_TEXT",
+            "timeoutInMillis": INTEGRATION_TIMEOUT_MS,
+            "responses": {
+                "default": {"statusCode": "200", "responseTemplates": response_templates},
+                FUNCTION_ERROR_PATTERN: {
+                    "statusCode": "502",
+                    "responseTemplates": response_templates,
+                },
+            },
+        },
+    }
+
+
+def gateway_responses() -> dict[str, Any]:
+    """JSON bodies, carrying the request id, for the errors API Gateway answers itself.
+
+    For example 403 for an unknown path, 415 for a Content-Type without template,
+    429 when throttled, 504 when the function outlasts the integration timeout.
+    These templates allow simple ``$context`` substitution only.
+    """
+
+    def body(accepted: str) -> str:
+        return (
+            '{"error": "$context.error.responseType", '
+            '"message": $context.error.messageString, '
+            f'"accepted": "{accepted}", '
+            '"api_request_id": "$context.requestId"}'
+        )
+
+    return {
+        "DEFAULT_4XX": {"responseTemplates": {JSON: body(_ACCEPTED_REQUESTS)}},
+        "DEFAULT_5XX": {"responseTemplates": {JSON: body("a retry of the same request")}},
+    }

@@ -1,0 +1,89 @@
+"""One attempt of a function: the handler on its own thread, bounded by the timeout.
+
+Lambda stops a function at its timeout. A Python thread cannot be stopped, so
+the attempt stops *waiting* instead: it is reported as timed out, exactly as
+Lambda reports it, and the thread is left to finish on its own (a daemon
+thread, so it never holds the process open); whatever it returns then is
+ignored.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, wait
+from dataclasses import dataclass
+from typing import Any
+
+from chalicelib import json_codec
+from local_async import records
+
+#: How often a waiting attempt checks whether the engine is stopping.
+_STOP_CHECK_SECONDS = 0.1
+
+Handler = Callable[[Any, Any], Any]
+
+
+@dataclass(frozen=True)
+class Succeeded:
+    """The handler returned ``result``, which can be written as JSON."""
+
+    result: Any
+
+
+@dataclass(frozen=True)
+class Failed:
+    """The attempt failed; ``error`` is Lambda's error object for it."""
+
+    error: records.LambdaError
+
+
+@dataclass(frozen=True)
+class Abandoned:
+    """The engine stopped before the handler finished: the attempt has no outcome."""
+
+
+Outcome = Succeeded | Failed | Abandoned
+
+
+def run_attempt(
+    handler: Handler,
+    event: Any,
+    context: Any,
+    *,
+    request_id: str,
+    timeout_seconds: float,
+    deadline: float,
+    stopping: threading.Event,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> Outcome:
+    """Call ``handler(event, context)`` and wait for it until ``deadline`` (monotonic)."""
+    future: Future[Any] = Future()
+
+    def call() -> None:
+        future.set_running_or_notify_cancel()
+        try:
+            future.set_result(handler(event, context))
+        except BaseException as failure:  # the function's failure, whatever it is
+            future.set_exception(failure)
+
+    threading.Thread(target=call, name=f"function-{request_id[:8]}", daemon=True).start()
+    while True:
+        remaining = deadline - monotonic()
+        done, _ = wait([future], timeout=max(0.0, min(remaining, _STOP_CHECK_SECONDS)))
+        if done:
+            break
+        if stopping.is_set():
+            return Abandoned()
+        if monotonic() >= deadline:
+            return Failed(records.timeout_error(request_id, timeout_seconds))
+    failure = future.exception()
+    if failure is not None:
+        return Failed(records.exception_error(failure, request_id))
+    result = future.result()
+    try:
+        json_codec.dumps(result)
+    except (TypeError, ValueError) as problem:
+        return Failed(records.marshal_error(request_id, problem))
+    return Succeeded(result)

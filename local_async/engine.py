@@ -1,0 +1,343 @@
+"""The local engine: Lambda's asynchronous invocation of one function, in-process.
+
+``submit`` persists the event and returns; worker threads (``concurrency`` of
+them) lease due events from the store, run the function with a Lambda-like
+context within its timeout, and either store the invocation record (success,
+retries exhausted, event too old) or schedule the next retry. A heartbeat
+thread keeps this process's leases alive; with an SQS endpoint configured, a
+sender thread drains the outbox.
+
+At-least-once, as on AWS. The function can run more than once for one
+attempt when its process dies (or stops, e.g. on a ``chalice local`` reload)
+while it runs: the attempt is run again by the next engine, and only one
+record is kept. A record can reach an SQS endpoint twice when the process dies
+between the endpoint's acknowledgement and the store's update.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from chalicelib import json_codec, logs
+from chalicelib.async_policy import AsyncPolicy
+from local_async import policy, records
+from local_async.attempt import Abandoned, Failed, Handler, Succeeded, run_attempt
+from local_async.context import LambdaContext, log_stream_name
+from local_async.destinations import OutboxSender, SqsEndpoint
+from local_async.function_config import LocalFunction
+from local_async.store import LOCAL, SQS, Claim, Store
+
+#: How often this process tells the store it is alive.
+HEARTBEAT_SECONDS = 1.0
+#: How long after the last heartbeat a dead process's leases lapse.
+LEASE_SECONDS = 5.0
+#: How often idle workers look for work that other processes made due.
+IDLE_POLL_SECONDS = 1.0
+#: How long ``stop`` waits for each thread.
+STOP_TIMEOUT_SECONDS = 2.0
+
+
+class Engine:
+    """Runs one function asynchronously, with Lambda's retries and destinations."""
+
+    def __init__(
+        self,
+        handler: Handler,
+        *,
+        store: Store,
+        function: LocalFunction,
+        policy: AsyncPolicy,
+        retry_base_delay_seconds: float,
+        concurrency: int,
+        connect_sqs: Callable[[], SqsEndpoint] | None = None,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        lease_seconds: float = LEASE_SECONDS,
+        idle_poll_seconds: float = IDLE_POLL_SECONDS,
+    ) -> None:
+        """Build an engine; nothing runs until :meth:`start`.
+
+        ``connect_sqs`` builds the client of the SQS endpoint that records go
+        to; without it they stay in ``store`` (the embedded destination).
+        """
+        if concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+        self._handler = handler
+        self._store = store
+        self._function = function
+        self._policy = policy
+        self._base_delay = retry_base_delay_seconds
+        self._concurrency = concurrency
+        self._clock = clock
+        self._monotonic = monotonic
+        self._heartbeat_seconds = heartbeat_seconds
+        self._lease_seconds = lease_seconds
+        self._idle_poll = idle_poll_seconds
+        self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._log_stream = log_stream_name(clock())
+        self._sender = (
+            None
+            if connect_sqs is None
+            else OutboxSender(
+                store,
+                owner=self._owner,
+                connect=connect_sqs,
+                clock=clock,
+                lease_seconds=lease_seconds,
+                idle_poll_seconds=idle_poll_seconds,
+            )
+        )
+        self._stopping = threading.Event()
+        # Workers sleep on this; ``_generation`` changes on every submit so a
+        # wake-up sent between a worker's look at the store and its sleep is
+        # not lost.
+        self._wakeup = threading.Condition()
+        self._generation = 0
+        self._threads: list[threading.Thread] = []
+        self._state_lock = threading.Lock()
+
+    def submit(self, event: Mapping[str, Any]) -> None:
+        """Accept ``event``: it is committed to the store when this returns."""
+        request_id = str(uuid.uuid4())
+        self._store.add_event(request_id, json_codec.dumps(dict(event)), self._clock())
+        with self._wakeup:
+            self._generation += 1
+            self._wakeup.notify()
+        logs.log("async.accepted", _api_request_id(event), lambda_request_id=request_id)
+
+    def start(self) -> None:
+        """Start the workers; pending events, including earlier processes', resume."""
+        with self._state_lock:
+            if self._threads or self._stopping.is_set():
+                return
+            now = self._clock()
+            self._store.heartbeat(self._owner, now)
+            self._store.forget_dead_owners(now, self._lease_seconds)
+            if self._sender is None:
+                kept = self._store.keep_locally()
+                if kept:
+                    logs.log(
+                        "async.outbox.kept_locally",
+                        "",
+                        records=kept,
+                        reason="AWS_ENDPOINT_URL_SQS is no longer set",
+                    )
+            logs.log(
+                "async.engine.started",
+                "",
+                store=str(self._store.path),
+                function_arn=self._function.latest_arn,
+                timeout_seconds=self._function.timeout_seconds,
+                concurrency=self._concurrency,
+                maximum_retry_attempts=self._policy.maximum_retry_attempts,
+                retry_base_delay_seconds=self._base_delay,
+                destination="sqs endpoint" if self._sender else "embedded store",
+                pending_events=self._store.pending_events(),
+            )
+            self._spawn("async-heartbeat", self._beat)
+            for number in range(self._concurrency):
+                self._spawn(f"async-worker-{number}", self._work)
+            if self._sender is not None:
+                self._spawn("async-sender", self._sender.run, self._stopping)
+            atexit.register(self.stop)
+
+    def stop(self) -> None:
+        """Stop the threads and give back this process's leases, for others to resume.
+
+        An attempt still running is abandoned: its event runs again in the
+        next engine, and whatever the abandoned call returns is ignored.
+        """
+        with self._state_lock:
+            if not self._threads or self._stopping.is_set():
+                return
+            self._stopping.set()
+        with self._wakeup:
+            self._wakeup.notify_all()
+        if self._sender is not None:
+            self._sender.wake()
+        for thread in self._threads:
+            thread.join(STOP_TIMEOUT_SECONDS)
+        self._store.retire_owner(self._owner)
+        atexit.unregister(self.stop)
+        logs.log("async.engine.stopped", "", pending_events=self._store.pending_events())
+
+    def _spawn(self, name: str, target: Callable[..., None], *args: Any) -> None:
+        # Daemon threads: a reload or Ctrl-C must never wait for a function.
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _beat(self) -> None:
+        while not self._stopping.wait(self._heartbeat_seconds):
+            try:
+                self._store.heartbeat(self._owner, self._clock())
+            except Exception as problem:  # keep beating: the next one may pass
+                logs.log("async.heartbeat.failed", "", logging.WARNING, error=str(problem))
+
+    def _work(self) -> None:
+        while not self._stopping.is_set():
+            with self._wakeup:
+                seen = self._generation
+            claim: Claim | None = None
+            try:
+                claim = self._store.claim_event(self._owner, self._clock(), self._lease_seconds)
+                if claim is None:
+                    self._idle(seen)
+                else:
+                    self._process(claim)
+            except Exception as problem:  # a store failure: keep serving, retry soon
+                logs.log("async.worker.error", "", logging.ERROR, error=repr(problem))
+                if claim is not None:
+                    self._release_quietly(claim)
+                self._stopping.wait(self._idle_poll)
+
+    def _idle(self, seen: int) -> None:
+        now = self._clock()
+        due = self._store.next_due_at(now, self._lease_seconds)
+        timeout = self._idle_poll if due is None else min(self._idle_poll, due - now)
+        if timeout <= 0:
+            return
+        with self._wakeup:
+            self._wakeup.wait_for(
+                lambda: self._generation != seen or self._stopping.is_set(), timeout
+            )
+
+    def _process(self, claim: Claim) -> None:
+        event = json.loads(claim.payload)
+        api_request_id = _api_request_id(event)
+        now = self._clock()
+        if policy.is_expired(claim.accepted_at, now, self._policy):
+            last_error = json.loads(claim.last_error) if claim.last_error else None
+            self._fail(claim, records.EVENT_AGE_EXCEEDED, claim.failed_attempts, last_error, now)
+            return
+        attempt = claim.failed_attempts + 1
+        logs.log(
+            "async.attempt.started",
+            api_request_id,
+            lambda_request_id=claim.request_id,
+            attempt=attempt,
+            at=now,
+        )
+        deadline = self._monotonic() + self._function.timeout_seconds
+        context = LambdaContext(
+            function=self._function,
+            request_id=claim.request_id,
+            deadline=deadline,
+            log_stream=self._log_stream,
+            monotonic=self._monotonic,
+        )
+        outcome = run_attempt(
+            self._handler,
+            event,
+            context,
+            request_id=claim.request_id,
+            timeout_seconds=self._function.timeout_seconds,
+            deadline=deadline,
+            stopping=self._stopping,
+            monotonic=self._monotonic,
+        )
+        now = self._clock()
+        if isinstance(outcome, Abandoned):
+            return  # stop() gives the lease back
+        if isinstance(outcome, Succeeded):
+            record = records.success_record(
+                timestamp=now,
+                request_id=claim.request_id,
+                function_arn=self._function.latest_arn,
+                invoke_count=attempt,
+                event=json.loads(claim.payload),
+                result=outcome.result,
+            )
+            self._store_record(claim, self._policy.destination_queue_name, record, now)
+            return
+        assert isinstance(outcome, Failed)
+        decision = policy.after_failure(
+            failed_attempts=attempt,
+            accepted_at=claim.accepted_at,
+            now=now,
+            policy=self._policy,
+            base_delay_seconds=self._base_delay,
+        )
+        logs.log(
+            "async.attempt.failed",
+            api_request_id,
+            logging.WARNING,
+            lambda_request_id=claim.request_id,
+            attempt=attempt,
+            error_type=outcome.error.get("errorType"),
+            retry_in_seconds=(
+                round(max(0.0, decision.due_at - now), 3)
+                if isinstance(decision, policy.Retry)
+                else None
+            ),
+        )
+        if isinstance(decision, policy.Exhausted):
+            self._fail(claim, records.RETRIES_EXHAUSTED, attempt, outcome.error, now)
+            return
+        if not self._store.reschedule(
+            claim,
+            failed_attempts=attempt,
+            due_at=decision.due_at,
+            last_error=json_codec.dumps(outcome.error),
+        ):
+            logs.log("async.attempt.superseded", api_request_id, lambda_request_id=claim.request_id)
+
+    def _fail(
+        self,
+        claim: Claim,
+        condition: str,
+        invoke_count: int,
+        error: records.LambdaError | None,
+        now: float,
+    ) -> None:
+        record = records.failure_record(
+            timestamp=now,
+            request_id=claim.request_id,
+            function_arn=self._function.latest_arn,
+            condition=condition,
+            invoke_count=invoke_count,
+            event=json.loads(claim.payload),
+            error=error,
+        )
+        self._store_record(claim, self._policy.dead_letter_queue_name, record, now)
+
+    def _store_record(self, claim: Claim, queue: str, record: records.Record, now: float) -> None:
+        stored = self._store.complete(
+            claim,
+            queue=queue,
+            body=json_codec.dumps(record),
+            delivery=LOCAL if self._sender is None else SQS,
+            now=now,
+        )
+        logs.log(
+            "async.record.stored" if stored else "async.record.superseded",
+            _api_request_id(record["requestPayload"]),
+            lambda_request_id=claim.request_id,
+            queue=queue,
+            condition=record["requestContext"]["condition"],
+        )
+        if stored and self._sender is not None:
+            self._sender.wake()
+
+    def _release_quietly(self, claim: Claim) -> None:
+        try:
+            self._store.release(claim)
+        except Exception as problem:  # the lease lapses with this process anyway
+            logs.log("async.release.failed", "", logging.ERROR, error=repr(problem))
+
+
+def _api_request_id(event: Any) -> str:
+    """The API request id an event carries: what callers match records on."""
+    if isinstance(event, Mapping):
+        return str(event.get("api_request_id", ""))
+    return ""

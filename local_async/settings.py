@@ -1,0 +1,124 @@
+"""The local engine's knobs, read from environment variables.
+
+- ``ASYNC_STATE_DIR``: where the durable store lives. Default:
+  ``$XDG_STATE_HOME`` (or ``~/.local/state``) ``/serverless-async-lambda-api/``
+  ``<hash of the project path>``. Never inside the project: ``chalice local``
+  restarts on any file change under the project directory.
+- ``ASYNC_RETRY_BASE_DELAY_SECONDS``: the delay before retry n is n x this
+  (default 1; AWS behaves like about 60).
+- ``ASYNC_CONCURRENCY``: how many attempts run at once (default 4).
+- ``AWS_ENDPOINT_URL_SQS``: send records to this SQS endpoint instead of the
+  embedded store.
+- ``AWS_REGION`` / ``AWS_DEFAULT_REGION``: the region in ARNs and for SQS
+  (default us-east-1).
+- ``API_STAGE``: the Chalice stage, part of the function's deployed name
+  (default dev, as in app.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+APP_NAME = "serverless-async-lambda-api"
+#: The Chalice project directory: ``local_async`` sits beside app.py.
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+STATE_DIR_VARIABLE = "ASYNC_STATE_DIR"
+RETRY_BASE_DELAY_VARIABLE = "ASYNC_RETRY_BASE_DELAY_SECONDS"
+CONCURRENCY_VARIABLE = "ASYNC_CONCURRENCY"
+SQS_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_SQS"
+
+DEFAULT_RETRY_BASE_DELAY_SECONDS = 1.0
+DEFAULT_CONCURRENCY = 4
+MAX_CONCURRENCY = 64
+DEFAULT_REGION = "us-east-1"
+DEFAULT_STAGE = "dev"
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the engine cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the engine reads from the environment."""
+
+    state_dir: Path
+    retry_base_delay_seconds: float
+    concurrency: int
+    sqs_endpoint_url: str | None
+    region: str
+    stage: str
+
+    @classmethod
+    def from_environment(cls, env: Mapping[str, str], project_dir: Path = PROJECT_DIR) -> Settings:
+        """Read and check every knob; a bad value raises :class:`SettingsError`."""
+        return cls(
+            state_dir=state_dir(env, project_dir),
+            retry_base_delay_seconds=_base_delay(env),
+            concurrency=_concurrency(env),
+            sqs_endpoint_url=env.get(SQS_ENDPOINT_VARIABLE) or None,
+            region=region(env),
+            stage=env.get("API_STAGE") or DEFAULT_STAGE,
+        )
+
+
+def state_dir(env: Mapping[str, str], project_dir: Path = PROJECT_DIR) -> Path:
+    """The store's directory for the project in ``project_dir``.
+
+    Keyed by a hash of the project's path, so two checkouts never share a
+    store; refused when inside the project, where every write would restart
+    ``chalice local``.
+    """
+    explicit = env.get(STATE_DIR_VARIABLE)
+    if explicit:
+        chosen = Path(explicit).expanduser().resolve()
+    else:
+        home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+        base = env.get("XDG_STATE_HOME") or str(home / ".local" / "state")
+        key = hashlib.sha256(str(project_dir.resolve()).encode("utf-8")).hexdigest()[:12]
+        chosen = Path(base).expanduser().resolve() / APP_NAME / key
+    if chosen.is_relative_to(project_dir.resolve()):
+        raise SettingsError(
+            f"the async engine's store {chosen} is inside the project directory "
+            f"{project_dir}: chalice local would restart on every write; "
+            f"set {STATE_DIR_VARIABLE} to a directory outside the project"
+        )
+    return chosen
+
+
+def region(env: Mapping[str, str]) -> str:
+    """The AWS region: ``AWS_REGION``, then ``AWS_DEFAULT_REGION``, then us-east-1."""
+    return env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or DEFAULT_REGION
+
+
+def _base_delay(env: Mapping[str, str]) -> float:
+    raw = env.get(RETRY_BASE_DELAY_VARIABLE, "").strip()
+    if raw == "":
+        return DEFAULT_RETRY_BASE_DELAY_SECONDS
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value >= 0):
+        raise SettingsError(
+            f"{RETRY_BASE_DELAY_VARIABLE}={raw!r}: expected a number of seconds >= 0 "
+            f"(default {DEFAULT_RETRY_BASE_DELAY_SECONDS:g}; AWS waits about 60)"
+        )
+    return value
+
+
+def _concurrency(env: Mapping[str, str]) -> int:
+    raw = env.get(CONCURRENCY_VARIABLE, "").strip()
+    if raw == "":
+        return DEFAULT_CONCURRENCY
+    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_CONCURRENCY:
+        raise SettingsError(
+            f"{CONCURRENCY_VARIABLE}={raw!r}: expected a whole number from 1 to "
+            f"{MAX_CONCURRENCY} (default {DEFAULT_CONCURRENCY})"
+        )
+    return int(raw)

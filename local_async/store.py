@@ -1,0 +1,421 @@
+"""The engine's durable state: accepted events and the records they produced.
+
+One SQLite database in WAL mode, outside the project tree, owner-only (0700
+directory, 0600 files). Every change is one short transaction, committed
+before the call returns, so whatever was accepted or produced survives a
+reload, Ctrl-C or ``kill -9``. ``synchronous=NORMAL``: a committed
+transaction survives any crash of the process; only an OS crash or power cut
+may lose the last few.
+
+Several engine processes may share a store (the old and the new worker during
+a ``chalice local`` reload, two servers on one project). Work is handed out
+with leases: an event being run, or a record being sent, belongs to one
+*owner* (an engine process) while that owner's heartbeat is fresh. An owner
+that stops cleanly gives its leases back at once; the leases of one that died
+lapse ``lease_seconds`` after its last heartbeat. Every write that ends an
+attempt carries the claim's token, so a late answer from a lease that was
+taken over changes nothing.
+
+Times are epoch seconds passed in by the caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+DATABASE_NAME = "engine.sqlite3"
+SCHEMA_VERSION = 1
+#: How long a writer waits for another process's transaction to finish.
+BUSY_TIMEOUT_SECONDS = 10.0
+
+#: A record kept in the embedded store, read with ``python -m local_async.receive``.
+LOCAL = "local"
+#: A record waiting to be sent to the SQS endpoint (the outbox).
+SQS = "sqs"
+
+_SCHEMA = """
+CREATE TABLE events (
+    request_id TEXT PRIMARY KEY,
+    payload TEXT NOT NULL,
+    accepted_at REAL NOT NULL,
+    due_at REAL NOT NULL,
+    failed_attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    lease_owner TEXT,
+    lease_token TEXT
+);
+CREATE INDEX events_by_due_at ON events (due_at);
+CREATE TABLE owners (
+    owner TEXT PRIMARY KEY,
+    heartbeat_at REAL NOT NULL
+);
+CREATE TABLE messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id TEXT NOT NULL UNIQUE,
+    queue TEXT NOT NULL,
+    body TEXT NOT NULL,
+    md5_of_body TEXT NOT NULL,
+    sent_at REAL NOT NULL,
+    delivery TEXT NOT NULL CHECK (delivery IN ('local', 'sqs')),
+    receive_count INTEGER NOT NULL DEFAULT 0,
+    first_received_at REAL,
+    visible_at REAL NOT NULL,
+    lease_owner TEXT
+);
+CREATE INDEX messages_by_queue ON messages (delivery, queue, visible_at);
+"""
+
+# Rows nobody holds: no lease, or a lease whose owner's heartbeat is stale
+# (or gone). A live owner's leases, the caller's included, are excluded.
+_FREE = """(lease_owner IS NULL OR lease_owner NOT IN (
+    SELECT owner FROM owners WHERE heartbeat_at >= :fresh_since))"""
+
+
+class StoreError(RuntimeError):
+    """The store cannot be opened or used; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """An event leased for one attempt; ``token`` fences the attempt's outcome."""
+
+    request_id: str
+    payload: str
+    accepted_at: float
+    failed_attempts: int
+    last_error: str | None
+    token: str
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """A record in the outbox, to be sent to the SQS endpoint."""
+
+    seq: int
+    message_id: str
+    queue: str
+    body: str
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    """A record read from the embedded store's queue."""
+
+    message_id: str
+    body: str
+    md5_of_body: str
+    sent_at: float
+    receive_count: int
+    first_received_at: float
+
+
+class Store:
+    """The SQLite store; thread-safe (one connection, one lock)."""
+
+    def __init__(self, connection: sqlite3.Connection, path: Path) -> None:
+        """Wrap an open connection; use :meth:`open` to get one."""
+        self._db = connection
+        self._lock = threading.Lock()
+        self.path = path
+
+    @classmethod
+    def open(cls, directory: Path) -> Store:
+        """Open (creating it if needed) the store in ``directory``, owner-only."""
+        path = directory / DATABASE_NAME
+        try:
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+            directory.chmod(0o700)
+            # SQLite gives its -wal and -shm files the database file's mode.
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                os.fchmod(descriptor, 0o600)
+            finally:
+                os.close(descriptor)
+            connection = sqlite3.connect(
+                path,
+                timeout=BUSY_TIMEOUT_SECONDS,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+        except (OSError, sqlite3.Error) as problem:
+            raise StoreError(
+                f"cannot open the async engine's store at {path}: {problem}; "
+                "set ASYNC_STATE_DIR to a writable directory outside the project"
+            ) from problem
+        store = cls(connection, path)
+        try:
+            store._prepare()
+        except sqlite3.Error as problem:
+            connection.close()
+            raise StoreError(
+                f"cannot use the async engine's store at {path}: {problem}; "
+                "move the file away or set ASYNC_STATE_DIR to another directory"
+            ) from problem
+        except BaseException:
+            connection.close()
+            raise
+        return store
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._db.close()
+
+    def add_event(self, request_id: str, payload: str, accepted_at: float) -> None:
+        """Persist an accepted event, due at once; committed when this returns."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO events (request_id, payload, accepted_at, due_at) VALUES (?, ?, ?, ?)",
+                (request_id, payload, accepted_at, accepted_at),
+            )
+
+    def heartbeat(self, owner: str, now: float) -> None:
+        """Record that ``owner`` is alive at ``now`` (registering it if new)."""
+        with self._write() as db:
+            db.execute(
+                "INSERT INTO owners (owner, heartbeat_at) VALUES (?, ?) "
+                "ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
+                (owner, now),
+            )
+
+    def retire_owner(self, owner: str) -> None:
+        """Give back every lease ``owner`` holds and forget it, so others resume at once."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE events SET lease_owner = NULL, lease_token = NULL WHERE lease_owner = ?",
+                (owner,),
+            )
+            db.execute("UPDATE messages SET lease_owner = NULL WHERE lease_owner = ?", (owner,))
+            db.execute("DELETE FROM owners WHERE owner = ?", (owner,))
+
+    def forget_dead_owners(self, now: float, lease_seconds: float) -> None:
+        """Drop owners whose heartbeat lapsed: their leases are free already."""
+        with self._write() as db:
+            db.execute("DELETE FROM owners WHERE heartbeat_at < ?", (now - lease_seconds,))
+
+    def claim_event(self, owner: str, now: float, lease_seconds: float) -> Claim | None:
+        """Lease the event due first for one attempt, or return None if none is due."""
+        with self._write() as db:
+            row = db.execute(
+                "SELECT request_id, payload, accepted_at, failed_attempts, last_error "
+                f"FROM events WHERE due_at <= :now AND {_FREE} "
+                "ORDER BY due_at, rowid LIMIT 1",
+                {"now": now, "fresh_since": now - lease_seconds},
+            ).fetchone()
+            if row is None:
+                return None
+            token = uuid.uuid4().hex
+            db.execute(
+                "UPDATE events SET lease_owner = ?, lease_token = ? WHERE request_id = ?",
+                (owner, token, row[0]),
+            )
+        return Claim(
+            request_id=row[0],
+            payload=row[1],
+            accepted_at=row[2],
+            failed_attempts=row[3],
+            last_error=row[4],
+            token=token,
+        )
+
+    def next_due_at(self, now: float, lease_seconds: float) -> float | None:
+        """When the next free event is due (maybe already), or None if there is none."""
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT MIN(due_at) FROM events WHERE {_FREE}",
+                {"fresh_since": now - lease_seconds},
+            ).fetchone()
+        due: float | None = row[0]
+        return due
+
+    def release(self, claim: Claim) -> None:
+        """Give back a claim without an outcome, so the attempt runs again."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE events SET lease_owner = NULL, lease_token = NULL "
+                "WHERE request_id = ? AND lease_token = ?",
+                (claim.request_id, claim.token),
+            )
+
+    def reschedule(
+        self, claim: Claim, *, failed_attempts: int, due_at: float, last_error: str
+    ) -> bool:
+        """Record a failed attempt and free the event until ``due_at``.
+
+        Returns False, changing nothing, if the claim's lease was taken over.
+        """
+        with self._write() as db:
+            changed = db.execute(
+                "UPDATE events SET failed_attempts = ?, due_at = ?, last_error = ?, "
+                "lease_owner = NULL, lease_token = NULL "
+                "WHERE request_id = ? AND lease_token = ?",
+                (failed_attempts, due_at, last_error, claim.request_id, claim.token),
+            ).rowcount
+        return changed == 1
+
+    def complete(self, claim: Claim, *, queue: str, body: str, delivery: str, now: float) -> bool:
+        """Replace the event by its record on ``queue``, in one transaction.
+
+        Returns False, changing nothing, if the claim's lease was taken over.
+        """
+        with self._write() as db:
+            deleted = db.execute(
+                "DELETE FROM events WHERE request_id = ? AND lease_token = ?",
+                (claim.request_id, claim.token),
+            ).rowcount
+            if deleted == 1:
+                md5 = hashlib.md5(body.encode("utf-8"), usedforsecurity=False).hexdigest()
+                db.execute(
+                    "INSERT INTO messages (message_id, queue, body, md5_of_body, sent_at, "
+                    "delivery, visible_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (str(uuid.uuid4()), queue, body, md5, now, delivery, now),
+                )
+        return deleted == 1
+
+    def pending_events(self) -> int:
+        """How many accepted events have no record yet."""
+        return self._count("SELECT COUNT(*) FROM events")
+
+    def outbox_size(self) -> int:
+        """How many records wait to be sent to the SQS endpoint."""
+        return self._count("SELECT COUNT(*) FROM messages WHERE delivery = 'sqs'")
+
+    def claim_outbox(
+        self, owner: str, now: float, lease_seconds: float, limit: int
+    ) -> list[OutgoingMessage]:
+        """Lease up to ``limit`` of the oldest outbox records, all for one queue."""
+        with self._write() as db:
+            first = db.execute(
+                "SELECT queue FROM messages WHERE delivery = 'sqs' "
+                f"AND (lease_owner = :owner OR {_FREE}) ORDER BY seq LIMIT 1",
+                {"owner": owner, "fresh_since": now - lease_seconds},
+            ).fetchone()
+            if first is None:
+                return []
+            rows = db.execute(
+                "SELECT seq, message_id, queue, body FROM messages "
+                f"WHERE delivery = 'sqs' AND queue = :queue AND (lease_owner = :owner OR {_FREE}) "
+                "ORDER BY seq LIMIT :limit",
+                {
+                    "queue": first[0],
+                    "owner": owner,
+                    "fresh_since": now - lease_seconds,
+                    "limit": limit,
+                },
+            ).fetchall()
+            db.executemany(
+                "UPDATE messages SET lease_owner = ? WHERE seq = ?",
+                [(owner, row[0]) for row in rows],
+            )
+        return [OutgoingMessage(seq=r[0], message_id=r[1], queue=r[2], body=r[3]) for r in rows]
+
+    def delete_messages(self, seqs: Sequence[int]) -> None:
+        """Forget records that reached their destination."""
+        with self._write() as db:
+            db.executemany("DELETE FROM messages WHERE seq = ?", [(seq,) for seq in seqs])
+
+    def keep_locally(self, seqs: Sequence[int] | None = None) -> int:
+        """Move outbox records (all of them when ``seqs`` is None) to the embedded store."""
+        with self._write() as db:
+            if seqs is None:
+                return db.execute(
+                    "UPDATE messages SET delivery = 'local', lease_owner = NULL "
+                    "WHERE delivery = 'sqs'"
+                ).rowcount
+            return sum(
+                db.execute(
+                    "UPDATE messages SET delivery = 'local', lease_owner = NULL "
+                    "WHERE seq = ? AND delivery = 'sqs'",
+                    (seq,),
+                ).rowcount
+                for seq in seqs
+            )
+
+    def receive(
+        self,
+        queue: str,
+        *,
+        limit: int,
+        now: float,
+        visibility_timeout: float,
+        delete: bool,
+    ) -> list[ReceivedMessage]:
+        """Read up to ``limit`` visible records of ``queue`` from the embedded store.
+
+        Each read counts as a receive; the records are then deleted, or hidden
+        for ``visibility_timeout`` seconds as SQS does (0 leaves them visible).
+        """
+        with self._write() as db:
+            rows = db.execute(
+                "SELECT seq, message_id, body, md5_of_body, sent_at, receive_count, "
+                "first_received_at FROM messages "
+                "WHERE delivery = 'local' AND queue = ? AND visible_at <= ? "
+                "ORDER BY seq LIMIT ?",
+                (queue, now, limit),
+            ).fetchall()
+            seqs = [(row[0],) for row in rows]
+            if delete:
+                db.executemany("DELETE FROM messages WHERE seq = ?", seqs)
+            else:
+                db.executemany(
+                    "UPDATE messages SET receive_count = receive_count + 1, "
+                    "first_received_at = COALESCE(first_received_at, ?), visible_at = ? "
+                    "WHERE seq = ?",
+                    [(now, now + visibility_timeout, seq) for (seq,) in seqs],
+                )
+        return [
+            ReceivedMessage(
+                message_id=row[1],
+                body=row[2],
+                md5_of_body=row[3],
+                sent_at=row[4],
+                receive_count=row[5] + 1,
+                first_received_at=row[6] if row[6] is not None else now,
+            )
+            for row in rows
+        ]
+
+    def _count(self, query: str) -> int:
+        with self._lock:
+            count: int = self._db.execute(query).fetchone()[0]
+        return count
+
+    def _prepare(self) -> None:
+        """Switch to WAL and create the schema, or check that it is this version's."""
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = NORMAL")
+        with self._write() as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version == 0:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            elif version != SCHEMA_VERSION:
+                raise StoreError(
+                    f"the store at {self.path} has schema version {version}, this engine "
+                    f"writes version {SCHEMA_VERSION}: move the file away or set "
+                    "ASYNC_STATE_DIR to another directory"
+                )
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, taking SQLite's write lock up front."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise

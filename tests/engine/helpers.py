@@ -1,0 +1,122 @@
+"""Engines on a temporary store and ways to read their records, for the engine tests."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from chalicelib.async_policy import GET_SQUARE_FN_POLICY, AsyncPolicy
+from local_async.attempt import Handler
+from local_async.destinations import SqsEndpoint
+from local_async.engine import Engine
+from local_async.function_config import LocalFunction
+from local_async.store import Store
+
+FUNCTION = LocalFunction(
+    name="serverless-async-lambda-api-dev-get_square_fn",
+    region="us-east-1",
+    account_id="123456789012",
+    timeout_seconds=5.0,
+    memory_size_mb=128,
+)
+#: Small enough that retries take a fraction of a second.
+BASE_DELAY = 0.05
+
+
+def event(api_request_id: str, number: str = "2") -> dict[str, str]:
+    """An event as the route builds it."""
+    return {
+        "number": number,
+        "invocation_type": "Event",
+        "api_stage": "dev",
+        "api_request_id": api_request_id,
+        "api_resource_path": "/square/{number}",
+        "http_method": "GET",
+        "source_ip": "127.0.0.1",
+        "user-agent": "pytest",
+    }
+
+
+class Harness:
+    """Builds engines on one store directory and stops them all at the end."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.state_dir = state_dir
+        self._engines: list[Engine] = []
+        self._stores: list[Store] = []
+
+    def engine(
+        self,
+        handler: Handler,
+        *,
+        policy: AsyncPolicy = GET_SQUARE_FN_POLICY,
+        function: LocalFunction = FUNCTION,
+        concurrency: int = 2,
+        connect_sqs: Callable[[], SqsEndpoint] | None = None,
+        clock: Callable[[], float] = time.time,
+        lease_seconds: float = 0.5,
+    ) -> Engine:
+        store = self.store()
+        built = Engine(
+            handler,
+            store=store,
+            function=function,
+            policy=policy,
+            retry_base_delay_seconds=BASE_DELAY,
+            concurrency=concurrency,
+            connect_sqs=connect_sqs,
+            clock=clock,
+            heartbeat_seconds=0.1,
+            lease_seconds=lease_seconds,
+            idle_poll_seconds=0.05,
+        )
+        self._engines.append(built)
+        return built
+
+    def store(self) -> Store:
+        """Another connection to the store, as another process would have."""
+        opened = Store.open(self.state_dir)
+        self._stores.append(opened)
+        return opened
+
+    def records(
+        self,
+        queue: str,
+        count: int,
+        timeout: float = 10.0,
+        clock: Callable[[], float] = time.time,
+    ) -> list[dict[str, Any]]:
+        """Wait for ``count`` records on ``queue`` (deleting them); fail on timeout.
+
+        Decimals are parsed exactly, to check the digits the engine wrote.
+        """
+        reader = self.store()
+        found: list[dict[str, Any]] = []
+        deadline = time.monotonic() + timeout
+        while len(found) < count and time.monotonic() < deadline:
+            messages = reader.receive(
+                queue, limit=10, now=clock(), visibility_timeout=0, delete=True
+            )
+            found.extend(json.loads(m.body, parse_float=Decimal) for m in messages)
+            if not messages:
+                time.sleep(0.02)
+        assert len(found) == count, f"{len(found)} of {count} records on {queue} in {timeout}s"
+        return found
+
+    def close(self) -> None:
+        for engine in self._engines:
+            engine.stop()
+        for store in self._stores:
+            store.close()
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    """Poll ``condition`` until true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"condition not met within {timeout}s"
+        time.sleep(0.01)

@@ -1,0 +1,82 @@
+"""One synthesis of the stack per session, exactly as ``make synth`` runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+INFRASTRUCTURE = REPO_ROOT / "infrastructure"
+STACK_NAME = "serverless-async-lambda-api"
+
+# Set before aws_cdk starts its node process (by the first import in a test module).
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+
+@dataclass(frozen=True)
+class Synthesized:
+    """The cloud assembly ``infrastructure/app.py`` wrote."""
+
+    outdir: Path
+    template: dict[str, Any]
+
+    @property
+    def template_path(self) -> Path:
+        return self.outdir / f"{STACK_NAME}.template.json"
+
+    def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {
+            logical_id: resource
+            for logical_id, resource in self.template["Resources"].items()
+            if resource["Type"] == resource_type
+        }
+
+    def resource(self, resource_type: str) -> tuple[str, dict[str, Any]]:
+        (found,) = self.resources(resource_type).items()
+        return found
+
+    def square_operation(self) -> dict[str, Any]:
+        _, api = self.resource("AWS::Serverless::Api")
+        operation: dict[str, Any] = api["Properties"]["DefinitionBody"]["paths"][
+            "/square/{number}"
+        ]["get"]
+        return operation
+
+
+def offline_environment(outdir: Path) -> dict[str, str]:
+    """``make synth``'s environment, with every way to AWS credentials closed."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "CDK_"))}
+    env.update(
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_EC2_METADATA_DISABLED="true",
+        AWS_CONFIG_FILE=os.devnull,
+        AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        CDK_OUTDIR=str(outdir),
+    )
+    return env
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """Run ``infrastructure/app.py`` (the CDK app) once, offline, cdk-nag included."""
+    outdir = tmp_path_factory.mktemp("cdk.out")
+    run = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=INFRASTRUCTURE,
+        env=offline_environment(outdir),
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    synthesized = Synthesized(outdir=outdir, template={})
+    template = json.loads(synthesized.template_path.read_text(encoding="utf-8"))
+    return Synthesized(outdir=outdir, template=template)

@@ -1,0 +1,390 @@
+"""Parity: API Gateway's mapping templates answer exactly what the Chalice route answers.
+
+For each request, the route answers through ``chalice.test.Client`` while a probe
+records the event it builds. The same request then goes through the deployed
+path, offline: the stack's request template (taken from the synthesized template)
+renders the event Lambda would receive, the override it sets picks the
+invocation type, ``get_square_fn`` runs on the rendered event as Lambda would run
+it, the integration response is selected as API Gateway selects it, and the
+response template renders the status and body. The route's fresh request id,
+stage and source ip are injected as ``$context`` so both sides can be compared
+key for key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, quote
+
+import pytest
+from chalice.test import Client
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import app as app_module
+from chalicelib import contract, invokers, json_codec
+from tests.infra.conftest import Synthesized
+from tests.infra.vtl import RequestContext, render_request, render_response
+
+#: The pure function as Lambda runs it (the probe below replaces the module's name).
+GET_SQUARE_FN = app_module.get_square_fn
+JSON = "application/json"
+LAMBDA_REQUEST_ID = "5f1f5e1e-0000-4000-8000-000000000000"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One client request: the raw number text, headers, query string."""
+
+    number: str
+    headers: dict[str, str] = field(default_factory=dict)
+    query: str = ""
+
+    @property
+    def path(self) -> str:
+        suffix = f"?{self.query}" if self.query else ""
+        return f"/square/{quote(self.number, safe='')}{suffix}"
+
+    @property
+    def user_agent(self) -> str | None:
+        return next((v for k, v in self.headers.items() if k.lower() == "user-agent"), None)
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text, object_pairs_hook=list)
+
+
+class RouteProbe:
+    """Records the event the route hands to get_square_fn, sync or async."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def get_square_fn(self, event: dict[str, Any], context: Any) -> Any:
+        self.events.append(dict(event))
+        return GET_SQUARE_FN(event, context)
+
+    def submit(self, event: contract.SquareEvent) -> None:
+        self.events.append(dict(event))
+
+    def start(self) -> None:
+        """Nothing to resume."""
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Client]:
+    with Client(app_module.app) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def probe(monkeypatch: pytest.MonkeyPatch) -> RouteProbe:
+    recorder = RouteProbe()
+    monkeypatch.setattr(app_module, "get_square_fn", recorder.get_square_fn)
+    monkeypatch.setattr(app_module, "_async_invoker", invokers.LazyInvoker(lambda: recorder))
+    return recorder
+
+
+def route(client: Client, probe: RouteProbe, call: Call) -> tuple[Answer, dict[str, Any]]:
+    """The Chalice route's answer and the event it built."""
+    response = client.http.get(call.path, headers=call.headers)
+    assert response.headers["Content-Type"] == JSON
+    (event,) = probe.events
+    probe.events.clear()
+    return Answer(response.status_code, response.body.decode("utf-8")), event
+
+
+def lambda_answer(event: dict[str, Any], invocation_type: str) -> tuple[str, str | None]:
+    """What Lambda gives API Gateway: the payload text, and the errorMessage if any."""
+    if invocation_type == "Event":
+        return "", None  # 202, no payload: the function runs later
+    try:
+        result = GET_SQUARE_FN(event, None)
+    except Exception as failure:  # as the Python runtime reports an unhandled error
+        payload = {
+            "errorMessage": str(failure),
+            "errorType": type(failure).__name__,
+            "requestId": LAMBDA_REQUEST_ID,
+            "stackTrace": ['  File "/var/task/app.py", line 1, in get_square_fn\n'],
+        }
+        return json.dumps(payload), str(failure)
+    return json_codec.dumps(result), None
+
+
+def integration_response(integration: dict[str, Any], error_message: str | None) -> dict[str, Any]:
+    """The integration response API Gateway selects: for Lambda, by errorMessage."""
+    responses: dict[str, dict[str, Any]] = integration["responses"]
+    if error_message is not None:
+        for pattern, response in responses.items():
+            if pattern != "default" and re.fullmatch(pattern, error_message):
+                return response
+    return responses["default"]
+
+
+def api_gateway(
+    synthesized: Synthesized, call: Call, context: RequestContext
+) -> tuple[Answer, list[tuple[str, Any]], str]:
+    """The deployed path, offline: its answer, the event, the invocation type."""
+    integration = synthesized.square_operation()["x-amazon-apigateway-integration"]
+    request = render_request(
+        integration["requestTemplates"][JSON],
+        context,
+        path={"number": call.number},
+        headers=call.headers,
+        querystring=dict(parse_qsl(call.query)),
+    )
+    event_pairs = request.json()
+    invocation_type = request.request_headers["X-Amz-Invocation-Type"]
+    payload, error_message = lambda_answer(dict(event_pairs), invocation_type)
+    response = integration_response(integration, error_message)
+    rendered = render_response(response["responseTemplates"][JSON], context, payload)
+    status = rendered.status if rendered.status is not None else int(response["statusCode"])
+    return Answer(status, rendered.text.strip()), event_pairs, invocation_type
+
+
+def assert_parity(
+    synthesized: Synthesized, client: Client, probe: RouteProbe, call: Call
+) -> tuple[Answer, dict[str, Any]]:
+    expected, route_event = route(client, probe, call)
+    context = RequestContext(
+        stage=route_event["api_stage"],
+        request_id=route_event["api_request_id"],
+        source_ip=route_event["source_ip"],
+        user_agent=call.user_agent,
+    )
+    answer, event_pairs, invocation_type = api_gateway(synthesized, call, context)
+    assert event_pairs == list(route_event.items()), "the template builds the route's event"
+    is_event = route_event["invocation_type"] == contract.EVENT
+    assert invocation_type == ("Event" if is_event else "RequestResponse")
+    assert answer.status == expected.status, (answer, expected)
+    assert answer.json() == expected.json(), (answer, expected)
+    if expected.status in (200, 400):
+        assert answer.text == expected.text, "the function's body passes through unchanged"
+    return expected, route_event
+
+
+SYNC_NUMBERS = ["2", "-3", "0.1", "+12.50", "-0.000", "99999999999999999999", "9" * 1000]
+HOSTILE_NUMBERS = [
+    '"',
+    "\\",
+    '1"2',
+    "1\\2",
+    "'",
+    "1'2",
+    "</script>",
+    "1/2",
+    "1\n2",
+    "\t",
+    "\r\n",
+    "\x00",
+    "\x1f",
+    "\x7f",
+    "\u0663",
+    "\u00b2",
+    "\U0001f600",
+    "\u2028",
+    "\ufeff1",
+    " 2",
+    "2 ",
+    "1e5",
+    "NaN",
+    "0x10",
+    "1_000",
+    "$context.requestId",
+    "#set($x = 1)",
+    "${input.body}",
+    "$util.escapeJavaScript('x')",
+    '{"number": "2"}',
+    "%",
+    "%25",
+    "a" * 1001,
+    "\u00e9" * 600,
+]
+
+
+@pytest.mark.parametrize("number", SYNC_NUMBERS)
+def test_sync_squares_match(
+    synthesized: Synthesized, client: Client, probe: RouteProbe, number: str
+) -> None:
+    expected, _ = assert_parity(synthesized, client, probe, Call(number))
+    assert expected.status == 200
+
+
+@pytest.mark.parametrize("number", HOSTILE_NUMBERS, ids=ascii)
+def test_bad_numbers_match_with_a_400(
+    synthesized: Synthesized, client: Client, probe: RouteProbe, number: str
+) -> None:
+    expected, _ = assert_parity(synthesized, client, probe, Call(number))
+    assert expected.status == 400
+    assert dict(expected.json())["error"] == "InvalidNumber"
+
+
+@pytest.mark.parametrize(
+    "number", ["2", "0.1", '1"2', "\\", "1\n2", "abc", "\U0001f600"], ids=ascii
+)
+@pytest.mark.parametrize("name", ["InvocationType", "invocationtype", "INVOCATIONTYPE"])
+def test_async_answers_match_with_a_202(
+    synthesized: Synthesized, client: Client, probe: RouteProbe, number: str, name: str
+) -> None:
+    expected, _ = assert_parity(synthesized, client, probe, Call(number, {name: "Event"}))
+    assert expected.status == 202
+    assert [key for key, _ in expected.json()] == [
+        *contract.CONTEXT_KEYS,
+        "asynchronous_invocation",
+        "message",
+    ]
+
+
+def test_async_bad_number_is_accepted_and_its_record_carries_the_400_body(
+    synthesized: Synthesized, client: Client, probe: RouteProbe
+) -> None:
+    expected, route_event = assert_parity(
+        synthesized, client, probe, Call("abc", {"InvocationType": "Event"})
+    )
+    assert expected.status == 202
+    # What lands in the success destination's responsePayload, in the cloud and locally.
+    result = GET_SQUARE_FN(route_event, None)
+    assert result["error"] == "InvalidNumber"
+    assert result["api_request_id"] == route_event["api_request_id"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"InvocationType": "RequestResponse"},
+        {"invocationtype": "RequestResponse"},
+        {"INVOCATIONTYPE": "RequestResponse"},
+    ],
+    ids=repr,
+)
+def test_request_response_header_variants_match(
+    synthesized: Synthesized, client: Client, probe: RouteProbe, headers: dict[str, str]
+) -> None:
+    expected, _ = assert_parity(synthesized, client, probe, Call("12", headers))
+    assert expected.status == 200
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["event", "EVENT", "requestresponse", "DryRun", "Foo", "", 'Ev"ent', "Event\\", "x" * 100],
+    ids=ascii,
+)
+@pytest.mark.parametrize("name", ["InvocationType", "invocationtype"])
+def test_unknown_invocation_types_match_with_a_400(
+    synthesized: Synthesized, client: Client, probe: RouteProbe, value: str, name: str
+) -> None:
+    expected, route_event = assert_parity(synthesized, client, probe, Call("7", {name: value}))
+    assert expected.status == 400
+    assert dict(expected.json())["error"] == "InvalidInvocationType"
+    assert route_event["invocation_type"] == value
+
+
+def test_a_query_parameter_is_not_the_header(
+    synthesized: Synthesized, client: Client, probe: RouteProbe
+) -> None:
+    expected, _ = assert_parity(synthesized, client, probe, Call("5", query="InvocationType=Event"))
+    assert expected.status == 200
+
+
+@pytest.mark.parametrize(
+    "user_agent", ["curl/8.4.0", 'Mozilla/5.0 "quoted" \\ and \u00e9', "", None], ids=repr
+)
+@pytest.mark.parametrize("invocation", [None, "Event"])
+def test_user_agent_variants_match(
+    synthesized: Synthesized,
+    client: Client,
+    probe: RouteProbe,
+    user_agent: str | None,
+    invocation: str | None,
+) -> None:
+    headers = {} if user_agent is None else {"User-Agent": user_agent}
+    if invocation is not None:
+        headers["InvocationType"] = invocation
+    assert_parity(synthesized, client, probe, Call("3", headers))
+
+
+@pytest.mark.parametrize("headers", [{}, {"InvocationType": "Event"}], ids=repr)
+def test_function_errors_match(
+    synthesized: Synthesized,
+    client: Client,
+    probe: RouteProbe,
+    monkeypatch: pytest.MonkeyPatch,
+    headers: dict[str, str],
+) -> None:
+    monkeypatch.setenv("SQUARE_FAULT_RATE", "1")
+    expected, _ = assert_parity(synthesized, client, probe, Call("4", headers))
+    if headers:
+        assert expected.status == 202  # accepted: Lambda retries, then the DLQ
+    else:
+        assert expected.status == 502
+        assert dict(expected.json())["error"] == "FunctionError"
+
+
+# -- the templates alone, on inputs the route cannot send ------------------------
+
+
+def context_values(user_agent: str | None = "agent") -> RequestContext:
+    return RequestContext(
+        stage="api",
+        request_id="6d7c1c36-0000-4000-8000-000000000000",
+        source_ip="192.0.2.1",
+        user_agent=user_agent,
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(number=st.text(), header=st.none() | st.text(), user_agent=st.none() | st.text())
+def test_any_request_renders_valid_json_with_the_exact_values(
+    synthesized: Synthesized, number: str, header: str | None, user_agent: str | None
+) -> None:
+    integration = synthesized.square_operation()["x-amazon-apigateway-integration"]
+    headers = {} if header is None else {"InvocationType": header}
+    rendered = render_request(
+        integration["requestTemplates"][JSON],
+        context_values(user_agent),
+        path={"number": number},
+        headers=headers,
+    )
+    event = json.loads(rendered.text)
+    assert event["number"] == number
+    assert event["invocation_type"] == ("RequestResponse" if header is None else header)
+    assert event["user-agent"] == (user_agent or "")
+    expected = "Event" if header == "Event" else "RequestResponse"
+    assert rendered.request_headers == {"X-Amz-Invocation-Type": expected}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"errorMessage": 'it\'s "quoted"\nand\ttabbed \u00e9 \\', "errorType": "E"},
+        {"errorMessage": "", "errorType": "RuntimeError"},
+        {"errorMessage": "2024-01-01T00:00:00Z abc Task timed out after 60.00 seconds"},
+        {"errorType": "Runtime.ExitError"},
+    ],
+    ids=["quoted", "empty-message", "timeout", "no-message"],
+)
+def test_every_lambda_error_payload_becomes_the_502_body(
+    synthesized: Synthesized, payload: dict[str, str]
+) -> None:
+    integration = synthesized.square_operation()["x-amazon-apigateway-integration"]
+    message = payload.get("errorMessage")
+    response = integration_response(integration, message)
+    values = context_values()
+    rendered = render_response(response["responseTemplates"][JSON], values, json.dumps(payload))
+    assert rendered.status == 502
+    assert json.loads(rendered.text) == contract.error_body(
+        {"api_request_id": values.request_id},
+        "FunctionError",
+        message or "",
+        "a retry of the same request",
+    )

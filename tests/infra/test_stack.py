@@ -1,0 +1,370 @@
+"""The synthesized template holds every resource and property of the stack (issue 4)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+from aws_cdk.assertions import Match, Template
+
+from chalicelib.async_policy import GET_SQUARE_FN_POLICY as POLICY
+from infrastructure.stacks import api_definition
+from tests.infra.conftest import Synthesized
+
+FUNCTION = "GetSquareFn"
+FUNCTION_ROLE = "GetSquareFnRole"
+REST_API = "RestAPI"
+
+
+@pytest.fixture(scope="module")
+def template(synthesized: Synthesized) -> Template:
+    return Template.from_json(synthesized.template)
+
+
+def queue_id(synthesized: Synthesized, name: str) -> str:
+    for logical_id, queue in synthesized.resources("AWS::SQS::Queue").items():
+        if queue["Properties"]["QueueName"] == name:
+            return logical_id
+    raise AssertionError(f"no queue named {name}")
+
+
+def arn_of(logical_id: str) -> dict[str, Any]:
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
+# -- SQS ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "retention_days"),
+    [(POLICY.destination_queue_name, 4), (POLICY.dead_letter_queue_name, 14)],
+)
+def test_queues_are_encrypted_with_their_retention(
+    template: Template, name: str, retention_days: int
+) -> None:
+    template.has_resource(
+        "AWS::SQS::Queue",
+        {
+            "Properties": {
+                "QueueName": name,
+                "SqsManagedSseEnabled": True,
+                "MessageRetentionPeriod": retention_days * 86400,
+            },
+            "DeletionPolicy": "Delete",
+        },
+    )
+
+
+@pytest.mark.parametrize("name", [POLICY.destination_queue_name, POLICY.dead_letter_queue_name])
+def test_queues_refuse_requests_without_tls(
+    synthesized: Synthesized, template: Template, name: str
+) -> None:
+    queue = queue_id(synthesized, name)
+    template.has_resource_properties(
+        "AWS::SQS::QueuePolicy",
+        {
+            "Queues": [{"Ref": queue}],
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Effect": "Deny",
+                        "Action": "sqs:*",
+                        "Principal": {"AWS": "*"},
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        "Resource": arn_of(queue),
+                    }
+                ]
+            },
+        },
+    )
+
+
+def test_there_are_exactly_the_two_queues_of_the_policy(synthesized: Synthesized) -> None:
+    names = {
+        q["Properties"]["QueueName"] for q in synthesized.resources("AWS::SQS::Queue").values()
+    }
+    assert names == {POLICY.destination_queue_name, POLICY.dead_letter_queue_name}
+
+
+# -- Lambda asynchronous configuration ----------------------------------------
+
+
+def test_event_invoke_config_comes_from_the_async_policy(
+    synthesized: Synthesized, template: Template
+) -> None:
+    template.resource_count_is("AWS::Lambda::EventInvokeConfig", 1)
+    _, config = synthesized.resource("AWS::Lambda::EventInvokeConfig")
+    assert config["Properties"] == {
+        "FunctionName": {"Ref": FUNCTION},
+        "Qualifier": "$LATEST",
+        "MaximumRetryAttempts": POLICY.maximum_retry_attempts,
+        "MaximumEventAgeInSeconds": POLICY.maximum_event_age_seconds,
+        "DestinationConfig": {
+            "OnSuccess": {
+                "Destination": arn_of(queue_id(synthesized, POLICY.destination_queue_name))
+            },
+            "OnFailure": {
+                "Destination": arn_of(queue_id(synthesized, POLICY.dead_letter_queue_name))
+            },
+        },
+    }
+    # Lambda checks, when the config is created, that the role may send to both queues.
+    (policy_id,) = synthesized.resources("AWS::IAM::Policy")
+    assert config["DependsOn"] == [policy_id]
+
+
+def test_function_is_chalices_pure_function(synthesized: Synthesized) -> None:
+    function = synthesized.template["Resources"][FUNCTION]
+    assert function["Type"] == "AWS::Serverless::Function"
+    assert function["Properties"]["Handler"] == "app.get_square_fn"
+    assert function["Properties"]["Role"] == arn_of(FUNCTION_ROLE)
+
+
+def test_function_role_may_only_log_and_send_to_the_two_queues(
+    synthesized: Synthesized,
+) -> None:
+    role = synthesized.template["Resources"][FUNCTION_ROLE]
+    assert "Policies" not in role["Properties"], "the policy.json statements must be gone"
+    policies = synthesized.resources("AWS::IAM::Policy")
+    (policy,) = policies.values()
+    roles = json.dumps(policy["Properties"]["Roles"])
+    assert FUNCTION_ROLE in roles
+    (log_group,) = (
+        logical_id
+        for logical_id, group in synthesized.resources("AWS::Logs::LogGroup").items()
+        if "/aws/lambda/" in json.dumps(group["Properties"].get("LogGroupName"))
+    )
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert statements == [
+        {
+            "Sid": "WriteOwnLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": arn_of(log_group),
+        },
+        {
+            "Sid": "SendToAsyncDestinations",
+            "Effect": "Allow",
+            "Action": "sqs:SendMessage",
+            "Resource": [
+                arn_of(queue_id(synthesized, POLICY.destination_queue_name)),
+                arn_of(queue_id(synthesized, POLICY.dead_letter_queue_name)),
+            ],
+        },
+    ]
+
+
+def test_no_iam_statement_allows_a_wildcard_resource(synthesized: Synthesized) -> None:
+    for logical_id, resource in synthesized.template["Resources"].items():
+        if resource["Type"] not in ("AWS::IAM::Policy", "AWS::IAM::Role"):
+            continue
+        documents = [resource["Properties"].get("PolicyDocument")] + [
+            inline["PolicyDocument"] for inline in resource["Properties"].get("Policies", [])
+        ]
+        for document in filter(None, documents):
+            for statement in document["Statement"]:
+                if statement["Effect"] == "Allow":
+                    assert "*" not in json.dumps(statement.get("Resource")), logical_id
+
+
+def test_function_log_group_has_a_retention(template: Template) -> None:
+    template.has_resource(
+        "AWS::Logs::LogGroup",
+        {
+            "Properties": {
+                "LogGroupName": {"Fn::Join": ["", ["/aws/lambda/", {"Ref": FUNCTION}]]},
+                "RetentionInDays": 30,
+            },
+            "DeletionPolicy": "Delete",
+        },
+    )
+
+
+# -- API Gateway ----------------------------------------------------------------
+
+
+def test_chalices_proxy_handler_is_not_deployed(synthesized: Synthesized) -> None:
+    resources = synthesized.template["Resources"]
+    assert not {"APIHandler", "ApiHandlerRole", "APIHandlerInvokePermission"} & set(resources)
+    handlers = [
+        r["Properties"]["Handler"]
+        for r in synthesized.resources("AWS::Serverless::Function").values()
+    ]
+    assert handlers == ["app.get_square_fn"]
+    assert not {"APIHandlerName", "APIHandlerArn"} & set(synthesized.template["Outputs"])
+
+
+def test_the_api_has_only_the_square_route(synthesized: Synthesized) -> None:
+    _, api = synthesized.resource("AWS::Serverless::Api")
+    body = api["Properties"]["DefinitionBody"]
+    assert list(body["paths"]) == ["/square/{number}"]
+    assert list(body["paths"]["/square/{number}"]) == ["get"]
+    assert "x-amazon-apigateway-binary-media-types" not in body
+
+
+def test_method_request_declares_the_path_parameter_and_the_header(
+    synthesized: Synthesized,
+) -> None:
+    parameters = synthesized.square_operation()["parameters"]
+    assert {"name": "number", "in": "path", "required": True, "type": "string"} in parameters
+    assert {
+        "name": "InvocationType",
+        "in": "header",
+        "required": False,
+        "type": "string",
+    } in parameters
+
+
+def test_integration_is_non_proxy_lambda_with_the_header_mapping(
+    synthesized: Synthesized,
+) -> None:
+    integration = synthesized.square_operation()["x-amazon-apigateway-integration"]
+    assert integration["type"] == "aws"
+    assert integration["httpMethod"] == "POST"
+    assert integration["uri"] == {
+        "Fn::Sub": [
+            "arn:${AWS::Partition}:apigateway:${AWS::Region}:lambda:path/2015-03-31"
+            "/functions/${FunctionArn}/invocations",
+            {"FunctionArn": arn_of(FUNCTION)},
+        ]
+    }
+    assert integration["requestParameters"] == {
+        "integration.request.header.X-Amz-Invocation-Type": "method.request.header.InvocationType"
+    }
+    assert integration["passthroughBehavior"] == "never"
+    assert integration["timeoutInMillis"] == 29000
+
+
+def test_mapping_templates_are_the_vtl_files(synthesized: Synthesized) -> None:
+    integration = synthesized.square_operation()["x-amazon-apigateway-integration"]
+    request = api_definition.REQUEST_TEMPLATE.read_text(encoding="utf-8")
+    response = api_definition.RESPONSE_TEMPLATE.read_text(encoding="utf-8")
+    assert integration["requestTemplates"] == {"application/json": request}
+    assert integration["responses"] == {
+        "default": {"statusCode": "200", "responseTemplates": {"application/json": response}},
+        ".+": {"statusCode": "502", "responseTemplates": {"application/json": response}},
+    }
+    assert "$context.requestOverride.header.X-Amz-Invocation-Type" in request
+    assert "$context.responseOverride.status" in response
+
+
+def test_method_responses_cover_every_status_the_template_sets(synthesized: Synthesized) -> None:
+    responses = synthesized.square_operation()["responses"]
+    assert set(responses) == {"200", "202", "400", "502"}
+    response = api_definition.RESPONSE_TEMPLATE.read_text(encoding="utf-8")
+    overridden = set(re.findall(r"responseOverride\.status = (\d+)", response))
+    assert overridden <= set(responses)
+
+
+def test_gateway_responses_are_json_with_the_request_id(synthesized: Synthesized) -> None:
+    _, api = synthesized.resource("AWS::Serverless::Api")
+    responses = api["Properties"]["DefinitionBody"]["x-amazon-apigateway-gateway-responses"]
+    assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}
+    for response in responses.values():
+        body = response["responseTemplates"]["application/json"]
+        assert '"api_request_id": "$context.requestId"' in body
+        # Only simple substitution happens: with a sample message it is valid JSON.
+        sample = body.replace("$context.error.messageString", '"a message"')
+        assert set(json.loads(sample)) == {"error", "message", "accepted", "api_request_id"}
+
+
+def test_stage_has_throttling_access_logs_and_no_extra_stage(synthesized: Synthesized) -> None:
+    _, api = synthesized.resource("AWS::Serverless::Api")
+    properties = api["Properties"]
+    assert properties["StageName"] == "api"
+    # Without an OpenApiVersion, SAM also deploys an unthrottled, unlogged stage "Stage".
+    assert properties["OpenApiVersion"] == "2.0"
+    (settings,) = properties["MethodSettings"]
+    assert settings["ResourcePath"] == "/*" and settings["HttpMethod"] == "*"
+    assert settings["ThrottlingRateLimit"] > 0 and settings["ThrottlingBurstLimit"] > 0
+    access = properties["AccessLogSetting"]
+    log_group_id, attribute = access["DestinationArn"]["Fn::GetAtt"]
+    assert attribute == "Arn"
+    log_group = synthesized.template["Resources"][log_group_id]
+    assert log_group["Type"] == "AWS::Logs::LogGroup"
+    assert log_group["Properties"]["RetentionInDays"] == 30
+    assert log_group["DeletionPolicy"] == "Delete"
+    fields = json.loads(access["Format"])
+    assert fields["requestId"] == "$context.requestId"
+    assert fields["status"] == "$context.status"
+
+
+def test_api_gateway_account_logging_role_is_kept_on_teardown(
+    synthesized: Synthesized, template: Template
+) -> None:
+    account_id, account = synthesized.resource("AWS::ApiGateway::Account")
+    assert account["DeletionPolicy"] == "Retain"
+    role_id = account["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]
+    role = synthesized.template["Resources"][role_id]
+    assert role["DeletionPolicy"] == "Retain"
+    assert "apigateway.amazonaws.com" in json.dumps(role["Properties"]["AssumeRolePolicyDocument"])
+    _, api = synthesized.resource("AWS::Serverless::Api")
+    assert api["DependsOn"] == [account_id]
+
+
+def test_only_this_api_may_invoke_the_function(template: Template) -> None:
+    template.resource_count_is("AWS::Lambda::Permission", 1)
+    template.has_resource_properties(
+        "AWS::Lambda::Permission",
+        {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": {"Ref": FUNCTION},
+            "Principal": "apigateway.amazonaws.com",
+            "SourceArn": {
+                "Fn::Sub": [
+                    Match.string_like_regexp(r":\$\{RestApiId\}/\*/GET/square/\*$"),
+                    {"RestApiId": {"Ref": REST_API}},
+                ]
+            },
+        },
+    )
+
+
+# -- monitoring and outputs ---------------------------------------------------
+
+
+def test_alarm_on_visible_messages_in_the_dlq(synthesized: Synthesized, template: Template) -> None:
+    dlq = queue_id(synthesized, POLICY.dead_letter_queue_name)
+    template.has_resource_properties(
+        "AWS::CloudWatch::Alarm",
+        {
+            "Namespace": "AWS/SQS",
+            "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": [dlq, "QueueName"]}}],
+            "ComparisonOperator": "GreaterThanThreshold",
+            "Threshold": 0,
+            "EvaluationPeriods": 1,
+            "TreatMissingData": "notBreaching",
+        },
+    )
+
+
+def test_outputs_the_api_url_and_both_queue_urls(
+    synthesized: Synthesized, template: Template
+) -> None:
+    template.has_output(
+        "GetSquareApiUrl",
+        {
+            "Value": {
+                "Fn::Sub": [
+                    "https://${RestApiId}.execute-api.${AWS::Region}.${AWS::URLSuffix}/api/square/",
+                    {"RestApiId": {"Ref": REST_API}},
+                ]
+            }
+        },
+    )
+    template.has_output(
+        "DestinationQueueUrl",
+        {"Value": {"Ref": queue_id(synthesized, POLICY.destination_queue_name)}},
+    )
+    template.has_output(
+        "DeadLetterQueueUrl",
+        {"Value": {"Ref": queue_id(synthesized, POLICY.dead_letter_queue_name)}},
+    )
+
+
+def test_make_synth_file_is_where_the_makefile_says(synthesized: Synthesized) -> None:
+    assert synthesized.template_path.name == "serverless-async-lambda-api.template.json"
+    assert synthesized.template["Transform"] == "AWS::Serverless-2016-10-31"
