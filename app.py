@@ -15,7 +15,6 @@ import random
 import time
 import uuid
 from typing import Any
-from urllib.parse import unquote
 
 from chalice.app import Chalice, Response
 
@@ -65,10 +64,6 @@ def square(number: str) -> Response:
     context = request.context
     request_id = context.get("requestId") or str(uuid.uuid4())
     header = request.headers.get(contract.INVOCATION_TYPE_HEADER)
-    if context.get("requestId") is None:
-        # Chalice's local gateway (chalice local, the test client) passes the
-        # path segment still percent-encoded; API Gateway decodes it.
-        number = unquote(number)
     event = contract.build_event(
         number=number,
         invocation_type=contract.REQUEST_RESPONSE if header is None else header,

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, TypedDict
+from urllib.parse import unquote
 
-from chalicelib.arithmetic import quoted
+from chalicelib.arithmetic import InvalidNumber, quoted
 
 RESOURCE_PATH = "/square/{number}"
 INVOCATION_TYPE_HEADER = "InvocationType"
@@ -67,6 +68,22 @@ def invocation_type_from_header(value: str | None) -> str:
     raise InvalidInvocationType(
         f"the {INVOCATION_TYPE_HEADER} header value {quoted(value)} is not accepted"
     )
+
+
+def number_from_path(raw: str) -> str:
+    """The number text a client sent, from the path segment as it arrived.
+
+    API Gateway REST APIs (proxy and non-proxy alike) and ``chalice local`` pass
+    path parameters still percent-encoded, so ``/square/%2B12.50`` carries
+    ``%2B12.50``; the event keeps that raw text and this is the one place that
+    decodes it. Invalid UTF-8 raises :class:`InvalidNumber` quoting the raw text.
+    """
+    try:
+        return unquote(raw, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise InvalidNumber(
+            f"{quoted(raw)} is not a plain number: its percent-encoding is not UTF-8"
+        ) from None
 
 
 def build_event(

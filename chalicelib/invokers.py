@@ -74,7 +74,11 @@ def for_environment(env: Mapping[str, str], handler: Handler) -> AsyncInvoker:
     if env.get("AWS_LAMBDA_FUNCTION_NAME"):
         import boto3  # only in Lambda, where the runtime provides it
 
-        return LambdaEventInvoker(lambda_function_name(env), boto3.client("lambda"))
+        # Lambda sets AWS_REGION; the client's region is read from ``env`` so
+        # that what this function is given is all it depends on.
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+        client = boto3.client("lambda", region_name=region)
+        return LambdaEventInvoker(lambda_function_name(env), client)
     # Imported by name: the local-only package is absent from the Lambda zip.
     local_async = importlib.import_module("local_async")
     invoker: AsyncInvoker = local_async.engine_for(handler, env)
@@ -93,6 +97,9 @@ class LazyInvoker:
         """The invoker, built once; thread-safe."""
         with self._lock:
             if self._invoker is None:
-                self._invoker = self._build()
-                self._invoker.start()
+                # Kept only once started: an invoker whose start failed would
+                # accept events that nothing ever runs.
+                built = self._build()
+                built.start()
+                self._invoker = built
             return self._invoker

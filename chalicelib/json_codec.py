@@ -21,8 +21,17 @@ def dumps(value: Any) -> str:
             raise ValueError(f"{value} has no JSON representation")
         return str(value)
     if isinstance(value, dict):
-        members = (f"{json.dumps(str(key))}: {dumps(item)}" for key, item in value.items())
+        members = (f"{_key(key)}: {dumps(item)}" for key, item in value.items())
         return "{" + ", ".join(members) + "}"
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(dumps(item) for item in value) + "]"
     return json.dumps(value, allow_nan=False)
+
+
+def _key(key: Any) -> str:
+    """A member name as ``json.dumps`` writes it (``True`` as ``"true"``, 1 as ``"1"``)."""
+    if isinstance(key, str):
+        return json.dumps(key)
+    if key is None or isinstance(key, bool | int | float):
+        return json.dumps(json.dumps(key, allow_nan=False))
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")

@@ -31,12 +31,18 @@ class _CurrentStdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
 
 
 _logger = logging.getLogger("serverless_async_lambda_api")
-if not _logger.handlers:
+
+
+def _configure(requested_level: str) -> None:
     _handler = _CurrentStdoutHandler()
     _handler.setFormatter(logging.Formatter("%(message)s"))
     _logger.addHandler(_handler)
     _logger.propagate = False
-    _logger.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
+    level = requested_level.strip().upper()
+    known = level in logging.getLevelNamesMapping()
+    _logger.setLevel(level if known else logging.INFO)
+    if not known:  # a typo in LOG_LEVEL must not stop the function from starting
+        log("log.level_unknown", "", logging.WARNING, LOG_LEVEL=level[:40], using="INFO")
 
 
 def log(event: str, request_id: str, level: int = logging.INFO, **fields: Any) -> None:
@@ -53,3 +59,7 @@ def log(event: str, request_id: str, level: int = logging.INFO, **fields: Any) -
             **fields,
         }
         _logger.log(level, json.dumps(record, default=str))
+
+
+if not _logger.handlers:
+    _configure(os.environ.get("LOG_LEVEL", "INFO"))

@@ -79,7 +79,7 @@ def _number_text(event: Mapping[str, Any]) -> str:
         raise arithmetic.InvalidNumber(
             f"the event's 'number' must be the number's text, got {type(number).__name__}"
         )
-    return number
+    return contract.number_from_path(number)
 
 
 def _float_variable(env: Mapping[str, str], name: str, low: float, high: float) -> float:

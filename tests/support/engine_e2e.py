@@ -15,7 +15,13 @@ import requests
 from tests.support.chalice_local import PROJECT_DIR
 
 #: What ``chalice local`` and ``chalice package`` read from a project.
-PROJECT_FILES = ("app.py", "requirements.txt", ".chalice/config.json", ".chalice/policy.json")
+PROJECT_FILES = (
+    "app.py",
+    "requirements.txt",
+    ".chalice/config.json",
+    ".chalice/policy.json",
+    ".chalice/policy-get-square-fn.json",
+)
 PROJECT_PACKAGES = ("chalicelib", "local_async")
 
 

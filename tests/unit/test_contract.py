@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib import contract
+from chalicelib.arithmetic import InvalidNumber
 
 EVENT = contract.build_event(
     number="2",
@@ -69,3 +70,23 @@ def test_error_body_is_recognised_and_keeps_the_request_id() -> None:
     assert contract.is_error(body)
     assert body["api_request_id"] == "req-1"
     assert not contract.is_error(contract.sync_body(EVENT, 4))
+
+
+@pytest.mark.parametrize(
+    ("raw", "text"),
+    [
+        ("2", "2"),
+        ("%2D3", "-3"),
+        ("%2B12.50", "+12.50"),
+        ("1%2e5", "1.5"),
+        ("%25", "%"),
+        ("+1", "+1"),
+    ],
+)
+def test_the_path_segment_is_percent_decoded_once(raw: str, text: str) -> None:
+    assert contract.number_from_path(raw) == text
+
+
+def test_invalid_utf8_is_refused_quoting_what_the_client_sent() -> None:
+    with pytest.raises(InvalidNumber, match=r"'%FF'.*not UTF-8"):
+        contract.number_from_path("%FF")

@@ -39,3 +39,13 @@ def test_a_tenth_squared_is_written_without_float_noise() -> None:
 def test_non_finite_values_are_refused(value: object) -> None:
     with pytest.raises(ValueError):
         dumps(value)
+
+
+def test_non_string_keys_are_written_as_the_json_module_writes_them() -> None:
+    value = {True: 1, None: 2, 3: 4, 1.5: 5}
+    assert dumps(value) == json.dumps(value)
+
+
+def test_other_keys_are_refused() -> None:
+    with pytest.raises(TypeError):
+        dumps({(1, 2): 3})

@@ -1,0 +1,75 @@
+"""What plain `chalice package` / `chalice deploy` ship: the zip and the IAM roles."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.chalice_local import CHALICE
+from tests.support.engine_e2e import copy_project
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def package(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``chalice package`` of a copy of the project (its build cache stays out of the tree)."""
+    work = tmp_path_factory.mktemp("package")
+    project = copy_project(work / "project")
+    subprocess.run(
+        [str(CHALICE), "package", str(work / "out")],
+        cwd=project,
+        env={
+            **os.environ,
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "ASYNC_STATE_DIR": str(work / "state"),
+            "XDG_STATE_HOME": str(work / "xdg"),
+        },
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    return work
+
+
+def role_statements(package: Path, function_id: str) -> list[dict[str, Any]]:
+    resources = json.loads((package / "out" / "sam.json").read_text())["Resources"]
+    role_id = resources[function_id]["Properties"]["Role"]["Fn::GetAtt"][0]
+    policies = resources[role_id]["Properties"]["Policies"]
+    return [statement for policy in policies for statement in policy["PolicyDocument"]["Statement"]]
+
+
+def test_the_lambda_zip_has_no_local_async(package: Path) -> None:
+    with zipfile.ZipFile(package / "out" / "deployment.zip") as deployment:
+        names = deployment.namelist()
+    assert "app.py" in names
+    assert "chalicelib/async_policy.py" in names
+    assert not [name for name in names if name.startswith("local_async")]
+
+
+def test_packaging_starts_no_engine(package: Path) -> None:
+    assert not (package / "state").exists()
+    assert not (package / "xdg").exists()
+
+
+def test_only_the_api_handler_may_invoke_get_square_fn(package: Path) -> None:
+    handler = role_statements(package, "APIHandler")
+    invoke = [s for s in handler if s["Action"] == "lambda:InvokeFunction"]
+    assert [s["Resource"] for s in invoke] == [
+        "arn:*:lambda:*:*:function:serverless-async-lambda-api-*-get_square_fn"
+    ]
+    function = role_statements(package, "GetSquareFn")
+    assert all("lambda:" not in json.dumps(s["Action"]) for s in function), function
+
+
+def test_no_role_writes_outside_the_apps_log_groups(package: Path) -> None:
+    for function_id in ("APIHandler", "GetSquareFn"):
+        for statement in role_statements(package, function_id):
+            resource = statement["Resource"]
+            assert resource != "*" and ":*:*:*" not in resource, (function_id, statement)

@@ -1,0 +1,36 @@
+"""Structured log lines, and a LOG_LEVEL typo that must not stop the function."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from chalicelib import logs
+
+
+def test_a_line_is_one_json_object_with_the_request_id(capsys: pytest.CaptureFixture[str]) -> None:
+    logs.log("square.done", "req-1", outcome="ok")
+    line = capsys.readouterr().out.strip()
+    assert json.loads(line) == {
+        "level": "INFO",
+        "event": "square.done",
+        "request_id": "req-1",
+        "outcome": "ok",
+    }
+
+
+def test_an_unknown_log_level_falls_back_to_info_and_says_so() -> None:
+    code = "import chalicelib.logs as l; l.log('after', 'r')"
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        env={"LOG_LEVEL": "verbose", "PATH": ""},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    assert lines[0]["event"] == "log.level_unknown" and lines[0]["using"] == "INFO"
+    assert lines[1]["event"] == "after", "INFO lines must still be written"
