@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint unit synth clean
+.PHONY: run test lint synth audit soak clean
 
 $(STAMP): requirements-dev.txt requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,9 +35,18 @@ synth: $(STAMP)
 		$(CURDIR)/$(BIN)/python app.py
 	@echo "wrote $(CDK_OUT)/$(STACK_NAME).template.json"
 
-## test: lint, then the whole suite
-test: lint
+## audit: pip-audit of the pins in requirements-dev.txt; fails on a known vulnerability
+## with a fix, warns (and passes) when the vulnerability service cannot be reached
+audit: $(STAMP)
+	$(BIN)/python -m tests.support.pip_audit_gate requirements-dev.txt
+
+## test: lint and audit, then the whole suite (reliability tests at their short sizes)
+test: lint audit
 	$(BIN)/python -m pytest
+
+## soak: the reliability tests at full size (docs/reliability.md); SOAK_REQUESTS etc. override
+soak: $(STAMP)
+	SOAK_SIZE=full $(BIN)/python -m pytest tests/reliability
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -6,6 +6,9 @@ Context (``cdk deploy -c key=value``):
   logging role, which access logs need; false where the account already has one.
 - ``squareWorkSeconds``, ``squareFaultRate``: the function's simulation knobs
   (``SQUARE_WORK_SECONDS``, ``SQUARE_FAULT_RATE``), to watch retries and the DLQ.
+  Checked at synth as the function reads them (``Knobs.from_environment``): a
+  value the function would reject, such as ``squareFaultRate=2``, fails the
+  synthesis instead of deploying a function that fails every call.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ sys.path.insert(0, str(REPO_ROOT))
 import aws_cdk as cdk  # noqa: E402
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
+from chalicelib.square_function import Knobs  # noqa: E402
 from infrastructure.stacks.square_stack import STACK_NAME, SquareStack  # noqa: E402
 
 KNOBS = {"squareWorkSeconds": "SQUARE_WORK_SECONDS", "squareFaultRate": "SQUARE_FAULT_RATE"}
@@ -33,13 +37,28 @@ def _flag(value: object, default: bool) -> bool:
     return str(value).strip().lower() not in {"false", "0", "no", ""}
 
 
+class InvalidContext(ValueError):
+    """A ``-c key=value`` the deployed function would reject."""
+
+
+def knob_environment(app: cdk.App) -> dict[str, str]:
+    """The function's knob variables from the app's context, validated as it reads them."""
+    environment: dict[str, str] = {}
+    for key, variable in KNOBS.items():
+        value = app.node.try_get_context(key)
+        if value is None:
+            continue
+        environment[variable] = str(value)
+        try:
+            Knobs.from_environment({variable: environment[variable]})
+        except ValueError as problem:
+            raise InvalidContext(f"-c {key}={value}: {problem}") from None
+    return environment
+
+
 def build(app: cdk.App) -> SquareStack:
     """The stack, configured from the app's context, checked by cdk-nag."""
-    environment = {
-        variable: str(app.node.try_get_context(key))
-        for key, variable in KNOBS.items()
-        if app.node.try_get_context(key) is not None
-    }
+    environment = knob_environment(app)
     stack = SquareStack(
         app,
         STACK_NAME,

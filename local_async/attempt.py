@@ -9,11 +9,13 @@ ignored.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, wait
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from chalicelib import json_codec
@@ -82,8 +84,27 @@ def run_attempt(
     if failure is not None:
         return Failed(records.exception_error(failure, request_id))
     result = future.result()
-    try:
-        json_codec.dumps(result)
-    except (TypeError, ValueError) as problem:
+    problem = marshal_problem(result)
+    if problem is not None:
         return Failed(records.marshal_error(request_id, problem))
     return Succeeded(result)
+
+
+def marshal_problem(result: Any) -> Exception | None:
+    """Why the Lambda Python runtime could not write ``result`` as JSON, or None if it can.
+
+    The runtime's encoder takes dict keys that are str, int, float, bool or None
+    and refuses cycles; it reports *any* failure to encode as Runtime.MarshalError.
+    """
+    try:
+        json.dumps(result, default=_decimal_placeholder)  # the runtime's rules: keys, cycles
+        json_codec.dumps(result)  # how the engine writes it: exact decimals, no NaN
+    except Exception as problem:  # e.g. RecursionError: still the function's fault
+        return problem
+    return None
+
+
+def _decimal_placeholder(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return 0  # a decimal is a JSON number to the runtime; json_codec writes its digits
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")

@@ -96,11 +96,19 @@ def exception_error(failure: BaseException, request_id: str) -> LambdaError:
         if not frame.filename.startswith(_ENGINE_DIR)
     ]
     return {
-        "errorMessage": str(failure),
+        "errorMessage": _message(failure),
         "errorType": type(failure).__name__,
         "requestId": request_id,
         "stackTrace": traceback.format_list(frames),
     }
+
+
+def _message(failure: BaseException) -> str:
+    """``str(failure)``, or a stand-in when the exception cannot print itself."""
+    try:
+        return str(failure)
+    except Exception:  # a broken __str__ must not stop the event from being recorded
+        return f"<unprintable {type(failure).__name__} object>"
 
 
 def timeout_error(request_id: str, timeout_seconds: float) -> LambdaError:

@@ -1,6 +1,7 @@
 """The deployed system: the Chalice app, its asynchronous destinations, API Gateway.
 
-- ``chalice.cdk.Chalice`` packages the app (repository root) as a SAM template.
+- ``chalice.cdk.Chalice`` packages the app (repository root) as a SAM template,
+  with a canonical deployment zip (``packaging``): the same asset on every machine.
 - ``get_square_fn`` gets an ``AWS::Lambda::EventInvokeConfig`` from the one async
   policy declaration (``chalicelib.async_policy``): retries, maximum event age,
   on-success destination queue and on-failure destination queue (the DLQ).
@@ -22,18 +23,21 @@ from typing import Any, cast
 import aws_cdk as cdk
 from aws_cdk import aws_apigateway as apigateway
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as cloudwatch_actions
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sam as sam
+from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
-from chalice.cdk import Chalice
 from chalice.utils import to_cfn_resource_name
 from constructs import Construct
 
 from chalicelib import contract
 from chalicelib.async_policy import GET_SQUARE_FN_POLICY, AsyncPolicy
 from infrastructure.stacks import api_definition
+from infrastructure.stacks.packaging import DeterministicChalice
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 STACK_NAME = "serverless-async-lambda-api"
@@ -54,7 +58,8 @@ LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 #: Only used when no AWS_DEFAULT_REGION is set: nothing region-specific is packaged.
 PACKAGING_REGION = "us-east-1"
 
-#: One JSON line per request in the access log group.
+#: One JSON line per request in the access log group. No ``$context.path``: the
+#: path carries the client's number, the whole payload; ``resourcePath`` names the route.
 ACCESS_LOG_FORMAT = json.dumps(
     {
         "requestId": "$context.requestId",
@@ -64,7 +69,6 @@ ACCESS_LOG_FORMAT = json.dumps(
         "requestTime": "$context.requestTime",
         "httpMethod": "$context.httpMethod",
         "resourcePath": "$context.resourcePath",
-        "path": "$context.path",
         "status": "$context.status",
         "responseLength": "$context.responseLength",
         "responseLatency": "$context.responseLatency",
@@ -133,6 +137,7 @@ class SquareStack(cdk.Stack):
         self.event_invoke_config = self._event_invoke_config(policy, self.function_policy)
         self.api_gateway_cloudwatch_role: iam.Role | None = None
         self._api(api_gateway_cloudwatch_role)
+        self.alarm_topic = self._alarm_topic()
         self.dlq_alarm = self._dlq_alarm()
         self._outputs()
         self._nag_acknowledgments()
@@ -171,7 +176,9 @@ class SquareStack(cdk.Stack):
         }
         outdir = Path(cdk.Stage.of(self).outdir).resolve()  # type: ignore[union-attr]
         with _working_directory(outdir), _packaging_environment():
-            return Chalice(self, "ChaliceApp", source_dir=str(REPO_ROOT), stage_config=stage_config)
+            return DeterministicChalice(
+                self, "ChaliceApp", source_dir=str(REPO_ROOT), stage_config=stage_config
+            )
 
     def _drop_chalice_proxy_handler(self) -> None:
         """The route's Lambda proxy is replaced by API Gateway's own integration."""
@@ -186,8 +193,9 @@ class SquareStack(cdk.Stack):
 
     def _function_permissions(self, function_id: str) -> iam.Policy:
         """Logs to its own log group and sends to its two destinations, nothing else."""
-        # The role Chalice generated from .chalice/policy.json also grants
-        # lambda:InvokeFunction for plain `chalice deploy`; not needed here.
+        # The role Chalice generated from .chalice/policy-get-square-fn.json (for
+        # plain `chalice deploy`) allows logs:CreateLogGroup on a name pattern; here
+        # the stack owns the log group, so the inline policy is replaced by the one below.
         self.function_role.policies = None
         self.function_log_group = logs.LogGroup(
             self,
@@ -331,8 +339,39 @@ class SquareStack(cdk.Stack):
 
     # -- monitoring and outputs ---------------------------------------------
 
+    def _alarm_topic(self) -> sns.Topic:
+        """Where the DLQ alarm notifies: subscribe (e-mail, chat, pager) to hear of it.
+
+        Encrypted with a customer managed key: CloudWatch cannot publish to a topic
+        under the AWS managed key alias/aws/sns, whose policy cannot grant it
+        kms:Decrypt and kms:GenerateDataKey.
+        """
+        key = kms.Key(
+            self,
+            "DeadLetterAlarmTopicKey",
+            description=f"Encrypts the SNS topic of the {self.policy.dead_letter_queue_name} alarm",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+            pending_window=cdk.Duration.days(7),
+        )
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="CloudWatchAlarmsPublishToTheEncryptedTopic",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy, "*" is this key
+            )
+        )
+        return sns.Topic(
+            self,
+            "DeadLetterAlarmTopic",
+            display_name=f"{self.policy.function_name} dead-letter alarm",
+            master_key=key,
+            enforce_ssl=True,
+        )
+
     def _dlq_alarm(self) -> cloudwatch.Alarm:
-        return cloudwatch.Alarm(
+        alarm = cloudwatch.Alarm(
             self,
             "DeadLetterQueueNotEmpty",
             alarm_description=(
@@ -347,6 +386,22 @@ class SquareStack(cdk.Stack):
             evaluation_periods=1,
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
+        alarm.add_alarm_action(cloudwatch_actions.SnsAction(self.alarm_topic))
+        # The topic's policy (TLS only) replaces SNS's default one: CloudWatch may
+        # publish to it, for this alarm only.
+        self.alarm_topic.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="ThisAlarmPublishes",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["sns:Publish"],
+                resources=[self.alarm_topic.topic_arn],
+                conditions={
+                    "ArnLike": {"aws:SourceArn": alarm.alarm_arn},
+                    "StringEquals": {"aws:SourceAccount": self.account},
+                },
+            )
+        )
+        return alarm
 
     def _outputs(self) -> None:
         cdk.CfnOutput(
@@ -370,6 +425,12 @@ class SquareStack(cdk.Stack):
             "DeadLetterQueueUrl",
             description="On-failure destination: events that exhausted their retries or age",
             value=self.dead_letter_queue.queue_url,
+        )
+        cdk.CfnOutput(
+            self,
+            "DeadLetterAlarmTopicArn",
+            description="SNS topic of the DLQ alarm: subscribe to be told when events fail",
+            value=self.alarm_topic.topic_arn,
         )
         cdk.CfnOutput(self, "GetSquareFnName", value=self.function.ref)
 

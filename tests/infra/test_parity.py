@@ -38,16 +38,26 @@ LAMBDA_REQUEST_ID = "5f1f5e1e-0000-4000-8000-000000000000"
 
 @dataclass(frozen=True)
 class Call:
-    """One client request: the raw number text, headers, query string."""
+    """One client request: the number text, headers, query string.
+
+    ``number`` is the text the client means, percent-encoded into the path; with
+    ``encoded`` it is the path segment exactly as the client sends it.
+    """
 
     number: str
     headers: dict[str, str] = field(default_factory=dict)
     query: str = ""
+    encoded: bool = False
+
+    @property
+    def segment(self) -> str:
+        """The path segment as sent: what API Gateway passes on, still encoded."""
+        return self.number if self.encoded else quote(self.number, safe="")
 
     @property
     def path(self) -> str:
         suffix = f"?{self.query}" if self.query else ""
-        return f"/square/{quote(self.number, safe='')}{suffix}"
+        return f"/square/{self.segment}{suffix}"
 
     @property
     def user_agent(self) -> str | None:
@@ -58,6 +68,8 @@ class Call:
 class Answer:
     status: int
     text: str
+    #: Whether API Gateway's response template parsed the payload ($input.path).
+    parsed_body: bool = False
 
     def json(self) -> Any:
         return json.loads(self.text, object_pairs_hook=list)
@@ -138,7 +150,7 @@ def api_gateway(
     request = render_request(
         integration["requestTemplates"][JSON],
         context,
-        path={"number": call.number},
+        path={"number": call.segment},
         headers=call.headers,
         querystring=dict(parse_qsl(call.query)),
     )
@@ -148,7 +160,8 @@ def api_gateway(
     response = integration_response(integration, error_message)
     rendered = render_response(response["responseTemplates"][JSON], context, payload)
     status = rendered.status if rendered.status is not None else int(response["statusCode"])
-    return Answer(status, rendered.text.strip()), event_pairs, invocation_type
+    answer = Answer(status, rendered.text.strip(), rendered.parsed_body)
+    return answer, event_pairs, invocation_type
 
 
 def assert_parity(
@@ -163,16 +176,28 @@ def assert_parity(
     )
     answer, event_pairs, invocation_type = api_gateway(synthesized, call, context)
     assert event_pairs == list(route_event.items()), "the template builds the route's event"
+    assert dict(event_pairs)["number"] == call.segment, "the path parameter is passed raw"
     is_event = route_event["invocation_type"] == contract.EVENT
     assert invocation_type == ("Event" if is_event else "RequestResponse")
     assert answer.status == expected.status, (answer, expected)
     assert answer.json() == expected.json(), (answer, expected)
     if expected.status in (200, 400):
         assert answer.text == expected.text, "the function's body passes through unchanged"
+    # Only Lambda's function-error payload is parsed: big squares never go through JSONPath.
+    assert answer.parsed_body == (expected.status == 502), answer
     return expected, route_event
 
 
-SYNC_NUMBERS = ["2", "-3", "0.1", "+12.50", "-0.000", "99999999999999999999", "9" * 1000]
+SYNC_NUMBERS = [
+    "2",
+    "-3",
+    "0.1",
+    "+12.50",
+    "-0.000",
+    "99999999999999999999",
+    "9" * 1000,  # a 2,000-digit square
+    "0." + "0" * 997 + "1",  # 1E-1996
+]
 HOSTILE_NUMBERS = [
     '"',
     "\\",
@@ -211,12 +236,52 @@ HOSTILE_NUMBERS = [
 ]
 
 
-@pytest.mark.parametrize("number", SYNC_NUMBERS)
+def short_id(number: str) -> str:
+    return number if len(number) <= 20 else f"{number[:4]}...{number[-2:]}({len(number)})"
+
+
+@pytest.mark.parametrize("number", SYNC_NUMBERS, ids=short_id)
 def test_sync_squares_match(
     synthesized: Synthesized, client: Client, probe: RouteProbe, number: str
 ) -> None:
     expected, _ = assert_parity(synthesized, client, probe, Call(number))
     assert expected.status == 200
+
+
+@pytest.mark.parametrize(
+    ("segment", "square"),
+    [
+        ("%2D3", 9),
+        ("%2B12.50", "156.2500"),
+        ("1%2e5", "2.25"),
+        ("%2d3", 9),
+        ("%FF", None),  # not UTF-8
+        ("%25", None),  # "%"
+        ("%252B12", None),  # "%2B12": decoded once, not twice
+        ("%E2%80%A8", None),  # U+2028
+    ],
+)
+@pytest.mark.parametrize("headers", [{}, {"InvocationType": "Event"}], ids=repr)
+def test_percent_encoded_numbers_match(
+    synthesized: Synthesized,
+    client: Client,
+    probe: RouteProbe,
+    segment: str,
+    square: object,
+    headers: dict[str, str],
+) -> None:
+    expected, route_event = assert_parity(
+        synthesized, client, probe, Call(segment, headers, encoded=True)
+    )
+    assert route_event["number"] == segment
+    if headers:
+        assert expected.status == 202
+    elif square is None:
+        assert expected.status == 400
+        assert dict(expected.json())["error"] == "InvalidNumber"
+    else:
+        assert expected.status == 200
+        assert json.loads(expected.text, parse_float=str)["square_of_your_number_is"] == square
 
 
 @pytest.mark.parametrize("number", HOSTILE_NUMBERS, ids=ascii)
@@ -343,20 +408,34 @@ def context_values(user_agent: str | None = "agent") -> RequestContext:
 
 
 @settings(max_examples=150, deadline=None)
-@given(number=st.text(), header=st.none() | st.text(), user_agent=st.none() | st.text())
+@given(
+    number=st.text(),
+    encode=st.booleans(),
+    header=st.none() | st.text(),
+    user_agent=st.none() | st.text(),
+)
 def test_any_request_renders_valid_json_with_the_exact_values(
-    synthesized: Synthesized, number: str, header: str | None, user_agent: str | None
+    synthesized: Synthesized,
+    number: str,
+    encode: bool,
+    header: str | None,
+    user_agent: str | None,
 ) -> None:
+    # The path parameter as API Gateway passes it: the client's percent-encoding of
+    # the number, or (clients that do not encode everything) any text at all.
+    segment = quote(number, safe="") if encode else number
     integration = synthesized.square_operation()["x-amazon-apigateway-integration"]
     headers = {} if header is None else {"InvocationType": header}
     rendered = render_request(
         integration["requestTemplates"][JSON],
         context_values(user_agent),
-        path={"number": number},
+        path={"number": segment},
         headers=headers,
     )
     event = json.loads(rendered.text)
-    assert event["number"] == number
+    assert event["number"] == segment, "passed raw, never decoded by the template"
+    if encode:
+        assert contract.number_from_path(event["number"]) == number, "decoded exactly once"
     assert event["invocation_type"] == ("RequestResponse" if header is None else header)
     assert event["user-agent"] == (user_agent or "")
     expected = "Event" if header == "Event" else "RequestResponse"
@@ -370,8 +449,9 @@ def test_any_request_renders_valid_json_with_the_exact_values(
         {"errorMessage": "", "errorType": "RuntimeError"},
         {"errorMessage": "2024-01-01T00:00:00Z abc Task timed out after 60.00 seconds"},
         {"errorType": "Runtime.ExitError"},
+        {"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 60.00 seconds"},
     ],
-    ids=["quoted", "empty-message", "timeout", "no-message"],
+    ids=["quoted", "empty-message", "timeout", "no-message", "error-type-first"],
 )
 def test_every_lambda_error_payload_becomes_the_502_body(
     synthesized: Synthesized, payload: dict[str, str]
@@ -382,9 +462,39 @@ def test_every_lambda_error_payload_becomes_the_502_body(
     values = context_values()
     rendered = render_response(response["responseTemplates"][JSON], values, json.dumps(payload))
     assert rendered.status == 502
+    assert rendered.parsed_body, "the function-error payload is the one payload parsed"
     assert json.loads(rendered.text) == contract.error_body(
         {"api_request_id": values.request_id},
         "FunctionError",
         message or "",
         "a retry of the same request",
     )
+
+
+BIG_SQUARE = "9" * 999 + "8" + "0" * 999 + "1"  # (10**1000 - 1) ** 2: 2,000 digits
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ('{"api_stage": "api", "square_of_your_number_is": ' + BIG_SQUARE + "}", 200),
+        ('{"api_stage": "api", "square_of_your_number_is": 1E-1996}', 200),
+        ('{ "api_stage" : "api", "square_of_your_number_is": 4}', 200),
+        ('\n{\n  "api_stage": "api", "square_of_your_number_is": 4\n}\n', 200),
+        ('{"error": "InvalidNumber", "message": "m", "accepted": "a", "api_request_id": ""}', 400),
+        ('{\t"error": "InvalidInvocationType", "message": "m"}', 400),
+        # Not JSON the emulator could parse: proves these bodies are never parsed.
+        ('{"api_stage": "api", "square_of_your_number_is": 1E-1996', 200),
+        ('{"error": "InvalidNumber", ', 400),
+    ],
+    ids=["2000-digits", "1E-1996", "spaces", "newlines", "400", "tab", "cut-200", "cut-400"],
+)
+def test_the_functions_bodies_pass_through_unparsed(
+    synthesized: Synthesized, body: str, status: int
+) -> None:
+    integration = synthesized.square_operation()["x-amazon-apigateway-integration"]
+    template = integration_response(integration, None)["responseTemplates"][JSON]
+    rendered = render_response(template, context_values(), body)
+    assert not rendered.parsed_body
+    assert (rendered.status or 200) == status
+    assert rendered.text.strip() == body.strip()

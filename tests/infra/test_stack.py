@@ -341,6 +341,48 @@ def test_alarm_on_visible_messages_in_the_dlq(synthesized: Synthesized, template
     )
 
 
+def test_the_dlq_alarm_notifies_an_sns_topic(synthesized: Synthesized) -> None:
+    _, alarm = synthesized.resource("AWS::CloudWatch::Alarm")
+    topic_id, topic = synthesized.resource("AWS::SNS::Topic")
+    assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+    assert synthesized.template["Outputs"]["DeadLetterAlarmTopicArn"]["Value"] == {"Ref": topic_id}
+    # Encrypted with a customer managed key (CloudWatch cannot use alias/aws/sns).
+    key_id = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
+    key = synthesized.template["Resources"][key_id]
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    (cloudwatch_grant,) = (
+        statement
+        for statement in key["Properties"]["KeyPolicy"]["Statement"]
+        if statement.get("Principal") == {"Service": "cloudwatch.amazonaws.com"}
+    )
+    assert cloudwatch_grant["Effect"] == "Allow"
+    assert cloudwatch_grant["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+
+
+def test_the_alarm_topic_takes_tls_only_and_only_this_alarm_publishes(
+    synthesized: Synthesized,
+) -> None:
+    (alarm_id,) = synthesized.resources("AWS::CloudWatch::Alarm")
+    topic_id, _ = synthesized.resource("AWS::SNS::Topic")
+    _, policy = synthesized.resource("AWS::SNS::TopicPolicy")
+    assert policy["Properties"]["Topics"] == [{"Ref": topic_id}]
+    deny, allow = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert allow == {
+        "Sid": "ThisAlarmPublishes",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudwatch.amazonaws.com"},
+        "Action": "sns:Publish",
+        "Resource": {"Ref": topic_id},
+        "Condition": {
+            "ArnLike": {"aws:SourceArn": arn_of(alarm_id)},
+            "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+        },
+    }
+
+
 def test_outputs_the_api_url_and_both_queue_urls(
     synthesized: Synthesized, template: Template
 ) -> None:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import aws_cdk as cdk
+import pytest
 from aws_cdk.assertions import Template
 
 from chalicelib.async_policy import AsyncPolicy
 from infrastructure import app as cdk_app
 from infrastructure.stacks.square_stack import SquareStack
+from tests.infra.conftest import INFRASTRUCTURE, offline_environment
 
 
 def test_context_turns_off_the_account_role_and_sets_the_knobs(tmp_path: Path) -> None:
@@ -55,3 +59,55 @@ def test_async_settings_and_queue_names_come_from_the_policy(tmp_path: Path) -> 
         for queue in template.find_resources("AWS::SQS::Queue").values()
     }
     assert names == {"other_results", "other_failures"}
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "variable"),
+    [
+        ("squareFaultRate", "2", "SQUARE_FAULT_RATE"),
+        ("squareFaultRate", "-0.1", "SQUARE_FAULT_RATE"),
+        ("squareFaultRate", "often", "SQUARE_FAULT_RATE"),
+        ("squareFaultRate", "nan", "SQUARE_FAULT_RATE"),
+        ("squareWorkSeconds", "-1", "SQUARE_WORK_SECONDS"),
+        ("squareWorkSeconds", "inf", "SQUARE_WORK_SECONDS"),
+        ("squareWorkSeconds", "3s", "SQUARE_WORK_SECONDS"),
+    ],
+)
+def test_a_knob_the_function_would_reject_fails_the_synthesis(
+    tmp_path: Path, key: str, value: str, variable: str
+) -> None:
+    app = cdk.App(outdir=str(tmp_path), context={key: value})
+    with pytest.raises(cdk_app.InvalidContext) as raised:
+        cdk_app.build(app)
+    message = str(raised.value)
+    assert message.startswith(f"-c {key}={value}: {variable}="), message
+    assert "expected a number from" in message
+
+
+def test_knob_values_are_passed_as_the_function_reads_them(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path), context={"squareFaultRate": 1, "squareWorkSeconds": "0.25"})
+    assert cdk_app.knob_environment(app) == {
+        "SQUARE_FAULT_RATE": "1",
+        "SQUARE_WORK_SECONDS": "0.25",
+    }
+    assert cdk_app.knob_environment(cdk.App(outdir=str(tmp_path))) == {}
+
+
+def test_the_cli_reports_a_bad_knob_before_any_synthesis(tmp_path: Path) -> None:
+    run = subprocess.run(
+        [sys.executable, "app.py"],
+        cwd=INFRASTRUCTURE,
+        env={
+            **offline_environment(tmp_path / "cdk.out"),
+            "CDK_CONTEXT_JSON": json.dumps({"squareFaultRate": "2"}),
+        },
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode != 0
+    assert "-c squareFaultRate=2: SQUARE_FAULT_RATE='2': expected a number from 0 to 1" in (
+        run.stderr
+    )
+    assert not (tmp_path / "cdk.out" / "serverless-async-lambda-api.template.json").exists()

@@ -3,7 +3,8 @@
 airspeed (airspeed-ext, the Velocity engine LocalStack uses for API Gateway)
 evaluates the templates; this module supplies ``$input``, ``$context`` and
 ``$util`` for the subset the templates use, with the Java semantics API Gateway
-has: strings with ``toLowerCase``/``trim``/``replaceAll``, maps with
+has: strings with ``toLowerCase``/``trim``/``replaceAll``/``startsWith``/
+``substring``, maps with
 ``containsKey``/``keySet``, ``$util.escapeJavaScript`` as Apache Commons Lang's
 ``StringEscapeUtils.escapeJavaScript``, and the request/response overrides
 ``$context.requestOverride``/``$context.responseOverride``.
@@ -37,6 +38,14 @@ def _replace_all(text: str, regex: str, replacement: str) -> str:
     return re.sub(regex, lambda _match: replacement, text)
 
 
+def _substring(text: str, begin: int, end: int | None = None) -> str:
+    """``String.substring``, which throws on an index out of range."""
+    stop = len(text) if end is None else end
+    if not 0 <= begin <= stop <= len(text):
+        raise IndexError(f"substring({begin}, {stop}) of a string of length {len(text)}")
+    return text[begin:stop]
+
+
 def _put(mapping: dict[str, Any], key: str, value: Any) -> Any:
     previous = mapping.get(key)
     mapping[key] = value
@@ -52,6 +61,8 @@ _JAVA_METHODS: dict[type, dict[str, Any]] = {
         "replaceAll": _replace_all,
         "isEmpty": lambda text: text == "",
         "equals": lambda text, other: text == other,
+        "startsWith": lambda text, prefix: text.startswith(prefix),
+        "substring": _substring,
     },
     dict: {
         "get": lambda mapping, key: mapping.get(key),
@@ -104,6 +115,8 @@ class Input:
 
     def __init__(self, body: str, params: Mapping[str, Mapping[str, str]]) -> None:
         self.body = body
+        #: Whether the template parsed the body (``$input.path``).
+        self.parsed = False
         self._params = {
             kind: dict(params.get(kind, {})) for kind in ("path", "querystring", "header")
         }
@@ -119,6 +132,7 @@ class Input:
 
     def path(self, expression: str) -> Any:
         """``$input.path``: JSONPath ``$`` or ``$.key`` on the body."""
+        self.parsed = True
         document = json.loads(self.body) if self.body.strip() else None
         if expression == "$":
             return document
@@ -146,6 +160,8 @@ class Rendered:
     text: str
     request_headers: dict[str, Any] = field(default_factory=dict)
     status: int | None = None
+    #: Whether the template parsed the body with ``$input.path``.
+    parsed_body: bool = False
 
     def json(self) -> Any:
         """The text as JSON, keys in order (raises if it is not valid JSON)."""
@@ -169,10 +185,11 @@ def _render(
     context: dict[str, Any],
     body: str,
     params: Mapping[str, Mapping[str, str]],
-) -> str:
-    namespace = {"input": Input(body, params), "context": context, "util": Util()}
+) -> tuple[str, Input]:
+    template_input = Input(body, params)
+    namespace = {"input": template_input, "context": context, "util": Util()}
     text: str = airspeed.Template(template_text).merge(namespace)
-    return text
+    return text, template_input
 
 
 def render_request(
@@ -186,13 +203,17 @@ def render_request(
     """Render a request template for a request with these parameters."""
     context = _context(values)
     params = {"path": path, "header": headers, "querystring": querystring or {}}
-    text = _render(template_text, context, "", params)
+    text, _ = _render(template_text, context, "", params)
     return Rendered(text=text, request_headers=dict(context["requestOverride"]["header"]))
 
 
 def render_response(template_text: str, values: RequestContext, integration_body: str) -> Rendered:
     """Render a response template for what Lambda answered."""
     context = _context(values)
-    text = _render(template_text, context, integration_body, {})
+    text, template_input = _render(template_text, context, integration_body, {})
     status = context["responseOverride"]["status"]
-    return Rendered(text=text, status=None if status is None else int(status))
+    return Rendered(
+        text=text,
+        status=None if status is None else int(status),
+        parsed_body=template_input.parsed,
+    )
