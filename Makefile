@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint synth audit soak clean
+.PHONY: run test lint synth audit soak bench clean
 
 $(STAMP): requirements-dev.txt requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,11 @@ test: lint audit
 ## soak: the reliability tests at full size (docs/reliability.md); SOAK_REQUESTS etc. override
 soak: $(STAMP)
 	SOAK_SIZE=full $(BIN)/python -m pytest tests/reliability
+
+## bench: chalice local, the engine, cold start, zip and synth, each against a
+## hello-world baseline measured in the same run; prints a Markdown table (docs/benchmarks.md)
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

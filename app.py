@@ -8,12 +8,9 @@ The logic lives in ``chalicelib``; this module only wires it.
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
-import random
 import time
-import uuid
 from typing import Any
 
 from chalice.app import Chalice, Response
@@ -32,7 +29,7 @@ def get_square_fn(event: dict[str, Any], context: Any) -> contract.Body:
     request_id = str(event.get("api_request_id", "")) if isinstance(event, dict) else ""
     knobs = square_function.Knobs.from_environment(os.environ)
     try:
-        body = square_function.run(event, knobs, sleep=time.sleep, random=random.random)
+        body = square_function.run(event, knobs, sleep=time.sleep, random=_random)
     except Exception as failure:
         logs.log(
             "square.failed",
@@ -52,6 +49,8 @@ _async_invoker = invokers.LazyInvoker(lambda: invokers.for_environment(os.enviro
 # before a restart resume without waiting for a new request. The local-only
 # package is imported by name: it is not in the Lambda zip.
 if runtime.is_chalice_local():
+    import importlib
+
     importlib.import_module("local_async.dev_server").tune_chalice_local()
     _async_invoker.get()
 
@@ -62,7 +61,7 @@ def square(number: str) -> Response:
     request = app.current_request
     assert request is not None, "Chalice sets current_request for every route call"
     context = request.context
-    request_id = context.get("requestId") or str(uuid.uuid4())
+    request_id = context.get("requestId") or _new_request_id()
     header = request.headers.get(contract.INVOCATION_TYPE_HEADER)
     event = contract.build_event(
         number=number,
@@ -90,6 +89,22 @@ def square(number: str) -> Response:
             ),
         )
     return _json(202, contract.accepted_body(event))
+
+
+# Imported where used, off the cold start: `import app` runs on every Lambda cold
+# start (and on every chalice local reload), and these serve only some calls.
+
+
+def _random() -> float:
+    import random  # only with SQUARE_FAULT_RATE > 0
+
+    return random.random()
+
+
+def _new_request_id() -> str:
+    import uuid  # only where the gateway gives no request id: chalice local, the test client
+
+    return str(uuid.uuid4())
 
 
 def _function_answer(event: contract.SquareEvent) -> Response:

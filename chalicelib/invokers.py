@@ -10,13 +10,11 @@
 
 from __future__ import annotations
 
-import importlib
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
 from chalicelib import contract, json_codec
-from chalicelib.async_policy import GET_SQUARE_FN_POLICY
 
 #: Set by ``chalice deploy``'s stage config or the CDK stack; when absent in
 #: Lambda, Chalice's own naming ``<app>-<stage>-<function>`` is derived from the
@@ -66,6 +64,9 @@ def lambda_function_name(env: Mapping[str, str]) -> str:
     explicit = env.get(FUNCTION_NAME_VARIABLE)
     if explicit:
         return explicit
+    # Imported here, off the cold start (its dataclass pulls in dataclasses and inspect).
+    from chalicelib.async_policy import GET_SQUARE_FN_POLICY
+
     return f"{env['AWS_LAMBDA_FUNCTION_NAME']}-{GET_SQUARE_FN_POLICY.function_name}"
 
 
@@ -80,6 +81,8 @@ def for_environment(env: Mapping[str, str], handler: Handler) -> AsyncInvoker:
         client = boto3.client("lambda", region_name=region)
         return LambdaEventInvoker(lambda_function_name(env), client)
     # Imported by name: the local-only package is absent from the Lambda zip.
+    import importlib
+
     local_async = importlib.import_module("local_async")
     invoker: AsyncInvoker = local_async.engine_for(handler, env)
     return invoker

@@ -49,3 +49,23 @@ def test_non_string_keys_are_written_as_the_json_module_writes_them() -> None:
 def test_other_keys_are_refused() -> None:
     with pytest.raises(TypeError):
         dumps({(1, 2): 3})
+
+
+values_with_decimals = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.text()
+    | st.decimals(allow_nan=False, allow_infinity=False),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(values_with_decimals)
+def test_values_with_decimals_read_back_equal(value: object) -> None:
+    # Decimals anywhere take the exact writer, the rest the standard module: both
+    # must give JSON that reads back to the same values.
+    assert json.loads(dumps(value), parse_float=Decimal) == value
