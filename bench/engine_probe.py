@@ -8,12 +8,11 @@ stored (accepted-to-record). The engine logs as it does under
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 from pathlib import Path
 
 import app
+from chalicelib import contract
 from local_async import engine_for
 from local_async.store import Store
 
@@ -37,19 +36,13 @@ def measure(state: Path, events: int) -> dict[str, float]:
     return {"events": events, "accept_seconds": accepted, "record_seconds": recorded}
 
 
-def _event(api_request_id: str) -> dict[str, str]:
-    return {
-        "number": "12",
-        "invocation_type": "Event",
-        "api_stage": "dev",
-        "api_request_id": api_request_id,
-        "api_resource_path": "/square/{number}",
-        "http_method": "GET",
-        "source_ip": "127.0.0.1",
-        "user-agent": "bench",
-    }
-
-
-if __name__ == "__main__":
-    figures = measure(Path(sys.argv[1]), int(sys.argv[2]))
-    sys.stderr.write(json.dumps(figures) + "\n")
+def _event(api_request_id: str) -> contract.SquareEvent:
+    return contract.build_event(
+        number="12",
+        invocation_type="Event",
+        stage="dev",
+        request_id=api_request_id,
+        http_method="GET",
+        source_ip="127.0.0.1",
+        user_agent="bench",
+    )

@@ -6,11 +6,11 @@ deterministic under test; ``app.py`` wires the real ones.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from chalicelib import arithmetic, contract
+from chalicelib.environment import float_variable
 
 WORK_SECONDS_VARIABLE = "SQUARE_WORK_SECONDS"
 FAULT_RATE_VARIABLE = "SQUARE_FAULT_RATE"
@@ -33,8 +33,10 @@ class Knobs(NamedTuple):
     @classmethod
     def from_environment(cls, env: Mapping[str, str]) -> Knobs:
         """Read the knobs; a malformed value raises ``ValueError`` naming the variable."""
-        work = _float_variable(env, WORK_SECONDS_VARIABLE, 0.0, math.inf)
-        rate = _float_variable(env, FAULT_RATE_VARIABLE, 0.0, 1.0)
+        work = float_variable(
+            env, WORK_SECONDS_VARIABLE, default=0.0, low=0.0, what="a number of seconds"
+        )
+        rate = float_variable(env, FAULT_RATE_VARIABLE, default=0.0, low=0.0, high=1.0)
         return cls(work_seconds=work, fault_rate=rate)
 
 
@@ -82,16 +84,3 @@ def _number_text(event: Mapping[str, Any]) -> str:
             f"the event's 'number' must be the number's text, got {type(number).__name__}"
         )
     return contract.number_from_path(number)
-
-
-def _float_variable(env: Mapping[str, str], name: str, low: float, high: float) -> float:
-    raw = env.get(name, "").strip()
-    if raw == "":
-        return low
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not low <= value <= high or math.isinf(value):
-        raise ValueError(f"{name}={raw!r}: expected a number from {low:g} to {high:g}")
-    return value

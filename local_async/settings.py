@@ -18,10 +18,11 @@
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from chalicelib.environment import float_variable
 
 APP_NAME = "serverless-async-lambda-api"
 #: The Chalice project directory: ``local_async`` sits beside app.py.
@@ -97,19 +98,17 @@ def region(env: Mapping[str, str]) -> str:
 
 
 def _base_delay(env: Mapping[str, str]) -> float:
-    raw = env.get(RETRY_BASE_DELAY_VARIABLE, "").strip()
-    if raw == "":
-        return DEFAULT_RETRY_BASE_DELAY_SECONDS
     try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value >= 0):
-        raise SettingsError(
-            f"{RETRY_BASE_DELAY_VARIABLE}={raw!r}: expected a number of seconds >= 0 "
-            f"(default {DEFAULT_RETRY_BASE_DELAY_SECONDS:g}; AWS waits about 60)"
+        return float_variable(
+            env,
+            RETRY_BASE_DELAY_VARIABLE,
+            default=DEFAULT_RETRY_BASE_DELAY_SECONDS,
+            low=0.0,
+            what="a number of seconds",
+            hint=f" (default {DEFAULT_RETRY_BASE_DELAY_SECONDS:g}; AWS waits about 60)",
         )
-    return value
+    except ValueError as problem:
+        raise SettingsError(str(problem)) from None
 
 
 def _concurrency(env: Mapping[str, str]) -> int:

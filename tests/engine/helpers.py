@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from chalicelib import contract
 from chalicelib.async_policy import GET_SQUARE_FN_POLICY, AsyncPolicy
 from local_async.attempt import Handler
 from local_async.destinations import SqsEndpoint
@@ -27,18 +28,17 @@ FUNCTION = LocalFunction(
 BASE_DELAY = 0.05
 
 
-def event(api_request_id: str, number: str = "2") -> dict[str, str]:
+def event(api_request_id: str, number: str = "2") -> contract.SquareEvent:
     """An event as the route builds it."""
-    return {
-        "number": number,
-        "invocation_type": "Event",
-        "api_stage": "dev",
-        "api_request_id": api_request_id,
-        "api_resource_path": "/square/{number}",
-        "http_method": "GET",
-        "source_ip": "127.0.0.1",
-        "user-agent": "pytest",
-    }
+    return contract.build_event(
+        number=number,
+        invocation_type="Event",
+        stage="dev",
+        request_id=api_request_id,
+        http_method="GET",
+        source_ip="127.0.0.1",
+        user_agent="pytest",
+    )
 
 
 class Harness:
