@@ -85,7 +85,7 @@ def square(number: str) -> Response:
                 event,
                 "NotAccepted",
                 "the event could not be queued; retry later",
-                "a retry of the same request",
+                contract.RETRY_ACCEPTED,
             ),
         )
     return _json(202, contract.accepted_body(event))
@@ -113,9 +113,7 @@ def _function_answer(event: contract.SquareEvent) -> Response:
     except Exception as failure:  # the function failed, as a 502 from API Gateway
         return _json(
             502,
-            contract.error_body(
-                event, "FunctionError", str(failure), "a retry of the same request"
-            ),
+            contract.error_body(event, "FunctionError", str(failure), contract.RETRY_ACCEPTED),
         )
     return _json(400 if contract.is_error(body) else 200, body)
 

@@ -21,6 +21,8 @@ EVENT = "Event"
 #: Lambda's own spellings, in the order a client would try them.
 ACCEPTED_INVOCATION_TYPES = (REQUEST_RESPONSE, EVENT)
 ACCEPTED_MESSAGE = "Event received. Check queue/logs for status"
+#: What the 502 and 503 answers accept: the same request, later.
+RETRY_ACCEPTED = "a retry of the same request"
 
 #: The six request-context keys every body starts with, in order.
 CONTEXT_KEYS = (
