@@ -1,10 +1,12 @@
-"""JSON text with exact decimals, as the AWS Lambda Python runtime writes it.
+"""JSON text in which a ``Decimal`` is a bare JSON number of its exact digits.
 
-The runtime serialises a ``Decimal`` in a function's result as a bare JSON
-number made of ``str(decimal)``; the standard ``json`` module refuses
-decimals, and Chalice's ``Response`` turns them into floats. Routes, the local
-engine and the tests all use :func:`dumps` so every runtime prints the same
-digits.
+``get_square_fn`` answers with JSON-native numbers only (see ``arithmetic``),
+because Lambda Python runtimes disagree on decimals: the simplejson-based
+marshaller wrote ``str(decimal)``, recent ones write ``float(decimal)``. The
+local engine still records whatever a function returns, and other functions
+put behind it may return decimals (from DynamoDB, say): this writes them
+without losing digits, where the standard ``json`` module refuses them and
+Chalice's ``Response`` turns them into floats.
 """
 
 from __future__ import annotations

@@ -30,9 +30,14 @@ def log(event: str, request_id: str, level: int = logging.INFO, **fields: Any) -
             "request_id": request_id,
             **fields,
         }
-        stream = sys.stdout
-        stream.write(json.dumps(record, default=str) + "\n")
-        stream.flush()
+        line = json.dumps(record, default=str) + "\n"
+        try:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+        except (OSError, ValueError):
+            # A closed pipe (`make run | head`) or a full disk must not fail the
+            # request or the function that logs, as logging's handlers ensure too.
+            pass
 
 
 def _threshold_from(requested: str) -> tuple[int, bool]:

@@ -63,6 +63,7 @@ def run(
         )
     try:
         number = arithmetic.parse_number(_number_text(event))
+        result = arithmetic.json_number(arithmetic.square(number))
     except arithmetic.InvalidNumber as problem:
         return contract.error_body(
             event, "InvalidNumber", str(problem), arithmetic.ACCEPTED_NUMBERS
@@ -71,7 +72,6 @@ def run(
         sleep(knobs.work_seconds)
     if knobs.fault_rate > 0 and random() < knobs.fault_rate:
         raise SimulatedFailure(f"simulated failure ({FAULT_RATE_VARIABLE}={knobs.fault_rate:g})")
-    result = arithmetic.square(number)
     if invocation_type == contract.EVENT:
         return contract.async_result(event, result)
     return contract.sync_body(event, result)

@@ -91,10 +91,13 @@ def run_attempt(
 
 
 def marshal_problem(result: Any) -> Exception | None:
-    """Why the Lambda Python runtime could not write ``result`` as JSON, or None if it can.
+    """Why ``result`` cannot be recorded as JSON, or None if it can: a Runtime.MarshalError.
 
-    The runtime's encoder takes dict keys that are str, int, float, bool or None
-    and refuses cycles; it reports *any* failure to encode as Runtime.MarshalError.
+    Like the Lambda Python runtime's encoder, this takes dict keys that are str,
+    int, float, bool or None and refuses cycles and unencodable objects. It is
+    stricter in two places: NaN and Infinity are refused (the runtime writes
+    them, but they are not JSON and no destination could hold them), and so is
+    ``bytes`` (which the runtime passes through as raw output).
     """
     try:
         json.dumps(result, default=_decimal_placeholder)  # the runtime's rules: keys, cycles

@@ -16,6 +16,7 @@ from __future__ import annotations
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from chalice.cdk import Chalice
 
@@ -54,6 +55,17 @@ def normalize_deployment_zip(path: Path) -> None:
 class DeterministicChalice(Chalice):
     """``chalice.cdk.Chalice`` whose deployment zip is canonical (see the module)."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._normalized = False
+        super().__init__(*args, **kwargs)
+        if not self._normalized:
+            # _package_app is the construct's private hook (chalice 1.34): if an
+            # upgrade stops calling it, fail here rather than ship a raw zip.
+            raise RuntimeError(
+                "chalice.cdk.Chalice no longer packages through _package_app: "
+                "update infrastructure/stacks/packaging.py for this Chalice version"
+            )
+
     def _package_app(self) -> None:
         # Chalice's construct packages in this hook, then makes the asset from
         # <package dir>/deployment.zip: the zip is rewritten in between.
@@ -64,3 +76,4 @@ class DeterministicChalice(Chalice):
         finally:
             sys.dont_write_bytecode = previous
         normalize_deployment_zip(Path(self._sam_package_dir) / "deployment.zip")
+        self._normalized = True

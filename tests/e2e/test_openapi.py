@@ -43,7 +43,8 @@ def operation() -> dict[str, Any]:
 def test_document_describes_the_number_as_the_code_accepts_it() -> None:
     number = next(p for p in operation()["parameters"] if p["in"] == "path")["schema"]
     assert number["maxLength"] == arithmetic.MAX_NUMBER_LENGTH
-    for sample in ["2", "-3", "+0.25", "1.2.3", "1e5", ".5", "٣"]:
+    samples = ["2", "-3", "+0.25", "1.2.3", "1e5", ".5", "٣", "1234567.8", "-123456.7", "0.000001"]
+    for sample in samples:
         documented = re.fullmatch(number["pattern"].strip("^$"), sample, re.ASCII) is not None
         try:
             arithmetic.parse_number(sample)

@@ -32,7 +32,7 @@ from tests.support.moto_sqs import MotoSqs
 DEST = GET_SQUARE_FN_POLICY.destination_queue_name
 DLQ = GET_SQUARE_FN_POLICY.dead_letter_queue_name
 #: Numbers no log line could hold by chance (no timestamp or id has these digits).
-NUMBERS = ("73190462851739", "-6021.4587")
+NUMBERS = ("73190462851739", "-6021.458")
 #: Where the project's own code lives (not .venv, not generated output).
 SOURCES = ("app.py", "Makefile", "chalicelib", "local_async", "tests", "infrastructure", "bench")
 EVERY_INTERFACE = re.compile("0[.]0[.]0[.]0|INADDR_ANY|bind[(][(]['\"]['\"]")

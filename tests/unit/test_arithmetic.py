@@ -65,6 +65,8 @@ def test_a_tenth_squared_prints_without_binary_noise() -> None:
         ("abc", "plain number"),
         ("3\x00", "plain number"),
         ("1" * (MAX_NUMBER_LENGTH + 1), "limit"),
+        ("1234567.8", "at most 7"),
+        ("0.0000001", "at most 7"),
     ],
 )
 def test_refusals_say_why(text: str, reason: str) -> None:
@@ -86,10 +88,21 @@ def test_messages_do_not_echo_huge_input() -> None:
 
 
 integers = st.integers(min_value=-(10**300), max_value=10**300)
-#: Decimals whose plain text stays within the length limit.
-decimals = st.decimals(
-    allow_nan=False, allow_infinity=False, min_value=-(10**100), max_value=10**100, places=50
-)
+
+
+@st.composite
+def decimal_texts(draw: st.DrawFn) -> str:
+    """Decimal texts the API accepts: a sign, then at most 7 digits around a point."""
+    whole = draw(st.integers(1, arithmetic.MAX_DECIMAL_DIGITS - 1))
+    fraction = draw(st.integers(1, arithmetic.MAX_DECIMAL_DIGITS - whole))
+    digits = st.text("0123456789", min_size=1, max_size=1)
+    sign = draw(st.sampled_from(["", "+", "-"]))
+    return (
+        sign
+        + "".join(draw(digits) for _ in range(whole))
+        + "."
+        + "".join(draw(digits) for _ in range(fraction))
+    )
 
 
 @given(integers)
@@ -97,24 +110,17 @@ def test_integer_squares_equal_the_exact_product(value: int) -> None:
     assert square(parse_number(str(value))) == value * value
 
 
-@given(decimals)
-def test_decimal_squares_equal_the_exact_rational_product(value: Decimal) -> None:
-    text = format(value, "f")
-    if "." not in text:
-        text += ".0"
-    result = square(parse_number(text))
-    assert Fraction(result) == Fraction(value) ** 2
-    assert "E" not in text and len(text) <= MAX_NUMBER_LENGTH
+@given(decimal_texts())
+def test_decimal_squares_equal_the_exact_rational_product(text: str) -> None:
+    assert Fraction(square(parse_number(text))) == Fraction(text) ** 2
 
 
-@given(st.one_of(integers, decimals))
-def test_parsing_then_printing_round_trips(value: int | Decimal) -> None:
-    text = format(value, "f") if isinstance(value, Decimal) else str(value)
+@given(st.one_of(integers.map(str), decimal_texts()))
+def test_parsing_then_printing_round_trips(text: str) -> None:
     parsed = parse_number(text)
-    assert (
-        parse_number(format(parsed, "f") if isinstance(parsed, Decimal) else str(parsed)) == parsed
-    )
-    assert parsed == value
+    printed = format(parsed, "f") if isinstance(parsed, Decimal) else str(parsed)
+    assert parse_number(printed) == parsed
+    assert Fraction(parsed) == Fraction(text)
 
 
 @given(st.text(max_size=60))
@@ -130,3 +136,35 @@ def test_any_text_parses_or_fails_with_the_documented_error(text: str) -> None:
 
 def test_accepted_forms_are_described_with_the_limit() -> None:
     assert str(MAX_NUMBER_LENGTH) in arithmetic.ACCEPTED_NUMBERS
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (4, 4),
+        (10**1990, 10**1990),
+        (Decimal("4.00"), 4),
+        (Decimal("0.01"), 0.01),
+        (Decimal("2.2500"), 2.25),
+        (Decimal("1E-8"), 1e-08),
+        (Decimal("123456789012.345"), 123456789012.345),
+    ],
+)
+def test_json_numbers_are_exact(value: int | Decimal, expected: int | float) -> None:
+    answer = arithmetic.json_number(value)
+    assert answer == expected and type(answer) is type(expected)
+
+
+@pytest.mark.parametrize(
+    "value", [Decimal("1.5241578750190521"), Decimal("1E-1998"), Decimal("12345678901234567.5")]
+)
+def test_squares_no_json_number_carries_exactly_are_refused(value: Decimal) -> None:
+    with pytest.raises(InvalidNumber, match="cannot be written exactly"):
+        arithmetic.json_number(value)
+
+
+@given(decimal_texts())
+def test_every_accepted_decimal_has_an_exact_json_answer(text: str) -> None:
+    exact = square(parse_number(text))
+    answer = arithmetic.json_number(exact)
+    assert Decimal(repr(answer)) == exact, f"{text}: {answer!r} is not {exact}"

@@ -34,3 +34,17 @@ def test_an_unknown_log_level_falls_back_to_info_and_says_so() -> None:
     lines = [json.loads(line) for line in run.stdout.splitlines()]
     assert lines[0]["event"] == "log.level_unknown" and lines[0]["using"] == "INFO"
     assert lines[1]["event"] == "after", "INFO lines must still be written"
+
+
+def test_a_stdout_that_cannot_be_written_does_not_fail_the_caller(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class ClosedPipe:
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr("sys.stdout", ClosedPipe())
+    logs.log("square.done", "req-2")  # must not raise

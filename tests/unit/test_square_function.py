@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -44,7 +43,10 @@ def test_sync_event_gives_the_sync_body() -> None:
 def test_async_event_gives_the_async_result() -> None:
     body = run(event("0.1", "Event"), Knobs(), Sleeps(), never)
     assert body["asynchronous_invocation"] == "true"
-    assert body["square_of_your_number_is"] == Decimal("0.01")
+    assert (
+        body["square_of_your_number_is"] == 0.01
+        and repr(body["square_of_your_number_is"]) == "0.01"
+    )
 
 
 @pytest.mark.parametrize("number", ["abc", "", None, 5, ["1"]])
@@ -103,3 +105,18 @@ def test_knobs_are_read_from_the_environment() -> None:
 def test_malformed_knobs_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(ValueError, match=name):
         square_function.Knobs.from_environment({name: value})
+
+
+@pytest.mark.parametrize(
+    ("number", "square"), [("1.50", 2.25), ("2.0", 4), ("0.0001", 1e-08), ("-0.0", 0)]
+)
+def test_answers_are_json_native_and_exact(number: str, square: float) -> None:
+    answer = run(event(number), Knobs(), Sleeps(), never)["square_of_your_number_is"]
+    assert answer == square and type(answer) is type(square)
+
+
+def test_a_decimal_with_too_many_digits_is_a_400_before_any_work() -> None:
+    sleeps = Sleeps()
+    body = run(event("1.23456789"), Knobs(work_seconds=1), sleeps, never)
+    assert body["error"] == "InvalidNumber" and "at most 7" in body["message"]
+    assert sleeps.calls == []
