@@ -5,8 +5,6 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ from chalicelib.async_policy import GET_SQUARE_FN_POLICY
 from local_async import receive
 from local_async.settings import PROJECT_DIR
 from local_async.store import LOCAL, Store
+from tests.support.engine_e2e import run_receive_cli
 
 DEST = GET_SQUARE_FN_POLICY.destination_queue_name
 DLQ = GET_SQUARE_FN_POLICY.dead_letter_queue_name
@@ -146,13 +145,5 @@ def test_a_configured_sqs_endpoint_is_pointed_out(tmp_path: Path) -> None:
 
 def test_it_runs_as_a_module(tmp_path: Path) -> None:
     put_record(tmp_path, DEST, '{"as": "module"}')
-    done = subprocess.run(
-        [sys.executable, "-m", "local_async.receive", "--delete"],
-        cwd=PROJECT_DIR,
-        env={"ASYNC_STATE_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
+    done = run_receive_cli(tmp_path, "--delete")
     assert json.loads(done.stdout)["Messages"][0]["Body"] == '{"as": "module"}'

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -17,7 +15,7 @@ from typing import Any
 import requests
 
 from local_async.store import Store
-from tests.support.chalice_local import PROJECT_DIR
+from tests.support.engine_e2e import run_receive_cli
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -86,15 +84,7 @@ def drain_store(state_dir: Path, queue: str) -> list[dict[str, Any]]:
 
 def receive_cli_is_empty(state_dir: Path, queue: str) -> bool:
     """Whether the project's receive CLI finds no record on ``queue``."""
-    done = subprocess.run(
-        [sys.executable, "-m", "local_async.receive", "--queue-name", queue],
-        cwd=PROJECT_DIR,
-        env={"ASYNC_STATE_DIR": str(state_dir), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    )
+    done = run_receive_cli(state_dir, "--queue-name", queue)
     return done.stdout == "" and "no record" in done.stderr
 
 

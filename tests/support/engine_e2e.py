@@ -62,6 +62,19 @@ def accept(url: str, number: str) -> dict[str, Any]:
     return body
 
 
+def run_receive_cli(state_dir: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m local_async.receive`` on the store in ``state_dir``, as a user would."""
+    return subprocess.run(
+        [sys.executable, "-m", "local_async.receive", *arguments],
+        cwd=PROJECT_DIR,
+        env={"ASYNC_STATE_DIR": str(state_dir), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+
+
 def receive_records(
     state_dir: Path, queue: str, count: int, timeout: float = 20.0
 ) -> list[dict[str, Any]]:
@@ -69,25 +82,15 @@ def receive_records(
     found: list[dict[str, Any]] = []
     deadline = time.monotonic() + timeout
     while len(found) < count and time.monotonic() < deadline:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "local_async.receive",
-                "--queue-name",
-                queue,
-                "--max-number-of-messages",
-                "10",
-                "--wait-time-seconds",
-                "1",
-                "--delete",
-            ],
-            cwd=PROJECT_DIR,
-            env={"ASYNC_STATE_DIR": str(state_dir), "PATH": "/usr/bin:/bin"},
-            capture_output=True,
-            text=True,
-            timeout=30,
-            check=True,
+        done = run_receive_cli(
+            state_dir,
+            "--queue-name",
+            queue,
+            "--max-number-of-messages",
+            "10",
+            "--wait-time-seconds",
+            "1",
+            "--delete",
         )
         if done.stdout:
             found.extend(json.loads(m["Body"]) for m in json.loads(done.stdout)["Messages"])
