@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint synth audit soak bench clean
+.PHONY: run test lint generate synth audit soak bench clean
 
 $(STAMP): requirements-dev.txt requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,12 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+## generate: the files derived from app.py's declarations (.chalice/config.json and
+## the IAM policies of plain `chalice deploy`, docs/openapi.yaml); make test fails,
+## naming the file, when one is stale
+generate: $(STAMP)
+	$(BIN)/python -m infrastructure.generate
 
 ## synth: the CDK stack's CloudFormation template, offline (no AWS credentials,
 ## no network, no CDK CLI): infrastructure/cdk.out/$(STACK_NAME).template.json

@@ -17,6 +17,7 @@ from bench import build, serving, workspace
 from bench.server import DevServer
 from bench.stats import Summary
 from bench.table import Formatter, Row, fixed, ratio, render
+from tests.support.project import copy_project
 
 #: Targets of issue 5.
 KEEP_ALIVE_RATIO = 20.0
@@ -96,7 +97,7 @@ class Bench:
     def run(self) -> tuple[list[Row], list[str]]:
         """Every measure, in an order that keeps servers from disturbing one another."""
         log("preparing copies of the project and the hello-world apps")
-        project = workspace.copy_project(self.root / "project")
+        project = copy_project(self.root / "project")
         watched = workspace.replicate_venv(project)
         workspace.precompile(project)
         hello = workspace.new_hello_world(self.root / "hello")
@@ -137,7 +138,7 @@ class Bench:
     def package_size(self) -> None:
         """The Lambda zip ``chalice package`` writes."""
         log("chalice package")
-        project = workspace.copy_project(self.root / "package-project")
+        project = copy_project(self.root / "package-project")
         hello = workspace.new_hello_world(self.root / "package-hello")
         ours, entries = build.zip_bytes(project, self.root / "zip-project")
         theirs, _ = build.zip_bytes(hello, self.root / "zip-hello")
@@ -159,7 +160,7 @@ class Bench:
     def synth(self) -> None:
         """``make synth`` against a bare Chalice CDK app."""
         log("make synth and the bare CDK app, 3 runs each")
-        project = workspace.copy_project(self.root / "synth-project")
+        project = copy_project(self.root / "synth-project")
         workspace.link_venv(project)
         bare = workspace.bare_cdk_app(self.root / "synth-bare")
         hello = workspace.new_hello_world(self.root / "synth-hello")

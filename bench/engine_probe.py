@@ -8,23 +8,27 @@ stored (accepted-to-record). The engine logs as it does under
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from pathlib import Path
 
 import app
-from chalicelib import contract
+from chalicelib.async_api import contract
 from local_async import engine_for
 from local_async.store import Store
+
+SQUARE = app.api.functions[0]
 
 
 def measure(state: Path, events: int) -> dict[str, float]:
     """Accept ``events`` events; return the seconds to accept them and to record them."""
-    engine = engine_for(app.get_square_fn, {"ASYNC_STATE_DIR": str(state)})
+    engine = engine_for([SQUARE], {"ASYNC_STATE_DIR": str(state)})
     store = Store.open(state)
     engine.start()
     began = time.perf_counter()
     for index in range(events):
-        engine.submit(_event(f"bench-{index}"))
+        engine.submit(SQUARE.name, _event(f"bench-{index}"))
     accepted = time.perf_counter() - began
     deadline = time.monotonic() + 300
     while store.pending_events() > 0:
@@ -36,13 +40,19 @@ def measure(state: Path, events: int) -> dict[str, float]:
     return {"events": events, "accept_seconds": accepted, "record_seconds": recorded}
 
 
-def _event(api_request_id: str) -> contract.SquareEvent:
+def _event(api_request_id: str) -> contract.Event:
     return contract.build_event(
-        number="12",
+        path_parameters={"number": "12"},
         invocation_type="Event",
         stage="dev",
         request_id=api_request_id,
+        resource_path=SQUARE.route,
         http_method="GET",
         source_ip="127.0.0.1",
         user_agent="bench",
     )
+
+
+if __name__ == "__main__":
+    # The figures go to stderr: stdout carries the engine's log lines, as under chalice local.
+    print(json.dumps(measure(Path(sys.argv[1]), int(sys.argv[2]))), file=sys.stderr)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import compileall
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -19,13 +18,6 @@ from pathlib import Path
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 CHALICE = Path(sys.executable).with_name("chalice")
 HELLO_NAME = "helloworld"
-
-#: What ``chalice local``, ``chalice package`` and ``make synth`` read.
-_FILES = ("app.py", "requirements.txt", "Makefile", "requirements-dev.txt")
-_PACKAGES = ("chalicelib", "local_async", "infrastructure")
-_IGNORED = shutil.ignore_patterns(
-    "__pycache__", "cdk.out", "chalice.out", "deployments", "deployed"
-)
 
 #: A minimal CDK app: the hello-world app wrapped by chalice.cdk.Chalice, nothing else.
 _BARE_CDK_APP = '''\
@@ -41,17 +33,6 @@ stack = cdk.Stack(app, "dev")  # the construct packages the stage named after it
 Chalice(stack, "ChaliceApp", source_dir=os.environ["HELLO_WORLD_DIR"])
 app.synth()
 '''
-
-
-def copy_project(destination: Path) -> Path:
-    """A copy of the project's code and configuration (no caches, no .venv)."""
-    destination.mkdir(parents=True)
-    for name in _FILES:
-        if (PROJECT_DIR / name).exists():
-            shutil.copy2(PROJECT_DIR / name, destination / name)
-    for package in (*_PACKAGES, ".chalice"):
-        shutil.copytree(PROJECT_DIR / package, destination / package, ignore=_IGNORED)
-    return destination
 
 
 def replicate_venv(project: Path) -> int:

@@ -1,1 +1,1 @@
-"""Code shared by the routes and get_square_fn; packaged into the Lambda zip."""
+"""Packaged into the Lambda zip: the generic mechanism (``async_api``) and the example's code."""

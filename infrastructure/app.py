@@ -1,14 +1,17 @@
 """The CDK app: ``cdk synth`` / ``cdk deploy`` from this directory, or ``make synth``.
 
-Context (``cdk deploy -c key=value``):
+It deploys the functions declared in the project's app.py (``@api.function``), the
+project this directory belongs to. Context (``cdk deploy -c key=value``):
 
+- ``stackName`` (default ``serverless-async-lambda-api``): a second stack (a
+  stage) in the same account needs another name; its queue names are prefixed
+  with it.
 - ``apiGatewayCloudWatchRole`` (default true): create the account's API Gateway
   logging role, which access logs need; false where the account already has one.
-- ``squareWorkSeconds``, ``squareFaultRate``: the function's simulation knobs
-  (``SQUARE_WORK_SECONDS``, ``SQUARE_FAULT_RATE``), to watch retries and the DLQ.
-  Checked at synth as the function reads them (``Knobs.from_environment``): a
-  value the function would reject, such as ``squareFaultRate=2``, fails the
-  synthesis instead of deploying a function that fails every call.
+- ``env:NAME`` (for example ``-c env:LOG_LEVEL=DEBUG``): an environment
+  variable of every function. Checked at synth by each declaration's
+  ``settings``, as the functions read them: a value a function would reject
+  fails the synthesis instead of deploying a function that fails every call.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import os
 import sys
 from pathlib import Path
 
-# The repository root first: Chalice imports the project's app.py by the name
+# The project's root first: Chalice imports the project's app.py by the name
 # "app", which this file's directory would otherwise shadow.
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
@@ -25,10 +28,15 @@ sys.path.insert(0, str(REPO_ROOT))
 import aws_cdk as cdk  # noqa: E402
 from cdk_nag import AwsSolutionsChecks  # noqa: E402
 
-from chalicelib.square_function import Knobs  # noqa: E402
-from infrastructure.stacks.square_stack import STACK_NAME, SquareStack  # noqa: E402
+from chalicelib.async_api import AsyncApi, DeclarationError  # noqa: E402
+from infrastructure.stacks.async_api_stack import DEFAULT_STACK_NAME, AsyncApiStack  # noqa: E402
 
-KNOBS = {"squareWorkSeconds": "SQUARE_WORK_SECONDS", "squareFaultRate": "SQUARE_FAULT_RATE"}
+#: Context keys that set a function environment variable: ``env:NAME``.
+ENVIRONMENT_PREFIX = "env:"
+
+
+class InvalidContext(ValueError):
+    """A ``-c key=value`` the stack or a deployed function would reject."""
 
 
 def _flag(value: object, default: bool) -> bool:
@@ -37,36 +45,36 @@ def _flag(value: object, default: bool) -> bool:
     return str(value).strip().lower() not in {"false", "0", "no", ""}
 
 
-class InvalidContext(ValueError):
-    """A ``-c key=value`` the deployed function would reject."""
-
-
-def knob_environment(app: cdk.App) -> dict[str, str]:
-    """The function's knob variables from the app's context, validated as it reads them."""
-    environment: dict[str, str] = {}
-    for key, variable in KNOBS.items():
-        value = app.node.try_get_context(key)
-        if value is None:
-            continue
-        environment[variable] = str(value)
-        try:
-            Knobs.from_environment({variable: environment[variable]})
-        except ValueError as problem:
-            raise InvalidContext(f"-c {key}={value}: {problem}") from None
+def function_environment(app: cdk.App, api: AsyncApi) -> dict[str, str]:
+    """The functions' environment from ``-c env:NAME=value``, checked as they read it."""
+    context = app.node.get_all_context()
+    environment = {
+        key[len(ENVIRONMENT_PREFIX) :]: str(value)
+        for key, value in sorted(context.items())
+        if key.startswith(ENVIRONMENT_PREFIX)
+    }
+    try:
+        api.check_settings(environment)
+    except DeclarationError as problem:
+        raise InvalidContext(f"-c {ENVIRONMENT_PREFIX}NAME=value: {problem}") from None
     return environment
 
 
-def build(app: cdk.App) -> SquareStack:
+def build(app: cdk.App) -> AsyncApiStack:
     """The stack, configured from the app's context, checked by cdk-nag."""
-    environment = knob_environment(app)
-    stack = SquareStack(
+    api = AsyncApi.of_project(str(REPO_ROOT))
+    stack = AsyncApiStack(
         app,
-        STACK_NAME,
-        function_environment=environment,
+        str(app.node.try_get_context("stackName") or DEFAULT_STACK_NAME),
+        project_dir=REPO_ROOT,
+        functions=api.functions,
+        function_environment=function_environment(app, api),
         api_gateway_cloudwatch_role=_flag(
             app.node.try_get_context("apiGatewayCloudWatchRole"), default=True
         ),
-        description="serverless-async-lambda-api: GET /square/{number}, sync or async",
+        description=f"{api.app.app_name}: "
+        + ", ".join(f"GET {function.route}" for function in api.functions)
+        + ", sync or async",
     )
     # Unacknowledged findings fail the synthesis; acknowledgments and their reasons
     # are written to each resource's Metadata (cdk_nag.rules_to_suppress).

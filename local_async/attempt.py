@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from chalicelib import json_codec
+from chalicelib.async_api import json_codec
 from local_async import records
 
 #: How often a waiting attempt checks whether the engine is stopping.

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from chalicelib import logs
+from chalicelib.async_api import logs
 from local_async.store import OutgoingMessage, Store
 
 #: SendMessageBatch takes at most 10 entries.

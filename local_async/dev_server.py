@@ -1,17 +1,48 @@
-"""Adjustments to Chalice's development server, applied only under ``chalice local``.
+"""``chalice local`` with the local async engine: started with the server, tuned for keep-alive.
 
-Both go through the standard library's own hooks on Chalice's request handler
-(``StreamRequestHandler.disable_nagle_algorithm``, and the ``do_<METHOD>`` lookup
-of ``BaseHTTPRequestHandler``), so they survive Chalice upgrades that keep the
-handler a ``BaseHTTPRequestHandler``; the end-to-end tests notice if one stops
-applying.
+app.py calls :func:`serve_with_engine` last, under ``chalice local`` only.
+Nothing starts then: the engine starts when Chalice's ``LocalDevServer`` starts
+serving, after app.py is fully imported and after the server has bound its
+port (a busy port fails before any engine runs), and the functions' settings
+are checked first, so a bad value stops the server with one clear line.
+
+The tuning goes through the standard library's own hooks on Chalice's request
+handler (``StreamRequestHandler.disable_nagle_algorithm``, and the
+``do_<METHOD>`` lookup of ``BaseHTTPRequestHandler``), so it survives Chalice
+upgrades that keep the handler a ``BaseHTTPRequestHandler``; the end-to-end
+tests notice if one stops applying.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
-from chalice.local import ChaliceRequestHandler
+from chalice.local import ChaliceRequestHandler, LocalDevServer
+
+from chalicelib.async_api import AsyncApi
+
+#: The exit status when the server refuses to start (a setting, the store).
+EXIT_MISCONFIGURED = 2
+
+
+def serve_with_engine(api: AsyncApi) -> None:
+    """Make Chalice's dev server start ``api``'s engine when it starts serving."""
+    tune_chalice_local()
+    serve_forever = LocalDevServer.serve_forever
+
+    def serve_forever_with_engine(server: LocalDevServer) -> None:
+        try:
+            api.check_settings(os.environ)
+            api.invoker()
+        except Exception as problem:  # a setting, .chalice/config.json, the store...
+            sys.stderr.write(f"chalice local: not started: {problem}\n")
+            sys.stderr.flush()
+            raise SystemExit(EXIT_MISCONFIGURED) from None
+        serve_forever(server)
+
+    LocalDevServer.serve_forever = serve_forever_with_engine  # type: ignore[method-assign,assignment]
 
 
 def tune_chalice_local() -> None:

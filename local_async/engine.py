@@ -1,9 +1,11 @@
-"""The local engine: Lambda's asynchronous invocation of one function, in-process.
+"""The local engine: Lambda's asynchronous invocation of the declared functions, in-process.
 
-``submit`` persists the event and returns; worker threads (``concurrency`` of
-them) lease due events from the store, run the function with a Lambda-like
-context within its timeout, and either store the invocation record (success,
-retries exhausted, event too old) or schedule the next retry. A heartbeat
+``submit`` persists the event, with the name of the function it is for, and
+returns; worker threads (``concurrency`` of them, shared by every function)
+lease due events from the store, run each with its own function's handler and
+a Lambda-like context within that function's timeout, and either store the
+invocation record on that function's queue (success, retries exhausted, event
+too old) or schedule the next retry by that function's policy. A heartbeat
 thread keeps this process's leases alive; with an SQS endpoint configured, a
 sender thread drains the outbox.
 
@@ -24,13 +26,13 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
 
-from chalicelib import json_codec, logs
-from chalicelib.async_policy import AsyncPolicy
-from local_async import policy, records
-from local_async.attempt import Abandoned, Failed, Handler, Succeeded, run_attempt
+from chalicelib.async_api import json_codec, logs
+from chalicelib.async_api.declaration import AsyncFunction
+from local_async import records, retries
+from local_async.attempt import Abandoned, Failed, Succeeded, run_attempt
 from local_async.context import LambdaContext, log_stream_name
 from local_async.destinations import OutboxSender, SqsEndpoint
 from local_async.function_config import LocalFunction
@@ -46,16 +48,26 @@ IDLE_POLL_SECONDS = 1.0
 STOP_TIMEOUT_SECONDS = 2.0
 
 
+class EngineFunction(NamedTuple):
+    """A declared function as the engine runs it: its declaration and its Lambda identity."""
+
+    declaration: AsyncFunction
+    #: The name, ARN, timeout and memory ``chalice deploy`` would give it.
+    local: LocalFunction
+
+
+class UnknownFunction(KeyError):
+    """An event was submitted for a function this engine does not run."""
+
+
 class Engine:
-    """Runs one function asynchronously, with Lambda's retries and destinations."""
+    """Runs the declared functions asynchronously, with Lambda's retries and destinations."""
 
     def __init__(
         self,
-        handler: Handler,
+        functions: Sequence[EngineFunction],
         *,
         store: Store,
-        function: LocalFunction,
-        policy: AsyncPolicy,
         retry_base_delay_seconds: float,
         concurrency: int,
         connect_sqs: Callable[[], SqsEndpoint] | None = None,
@@ -72,10 +84,11 @@ class Engine:
         """
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
-        self._handler = handler
+        if not functions:
+            raise ValueError("an engine runs at least one function")
+        self._functions = {function.declaration.name: function for function in functions}
+        self._names = tuple(self._functions)
         self._store = store
-        self._function = function
-        self._policy = policy
         self._base_delay = retry_base_delay_seconds
         self._concurrency = concurrency
         self._clock = clock
@@ -106,10 +119,17 @@ class Engine:
         self._threads: list[threading.Thread] = []
         self._state_lock = threading.Lock()
 
-    def submit(self, event: Mapping[str, Any]) -> None:
-        """Accept ``event``: it is committed to the store when this returns."""
+    def submit(self, function_name: str, event: Mapping[str, Any]) -> None:
+        """Accept ``event`` for ``function_name``: committed to the store when this returns.
+
+        Raises :class:`UnknownFunction` for a function this engine does not run.
+        """
+        if function_name not in self._functions:
+            raise UnknownFunction(f"no declared function is named {function_name!r}")
         request_id = str(uuid.uuid4())
-        self._store.add_event(request_id, json_codec.dumps(dict(event)), self._clock())
+        self._store.add_event(
+            function_name, request_id, json_codec.dumps(dict(event)), self._clock()
+        )
         with self._wakeup:
             self._generation += 1
             self._wakeup.notify()
@@ -132,18 +152,37 @@ class Engine:
                         records=kept,
                         reason="AWS_ENDPOINT_URL_SQS is no longer set",
                     )
+            pending = self._store.pending_by_function()
             logs.log(
                 "async.engine.started",
                 "",
                 store=str(self._store.path),
-                function_arn=self._function.latest_arn,
-                timeout_seconds=self._function.timeout_seconds,
+                functions={
+                    name: {
+                        "arn": function.local.latest_arn,
+                        "timeout_seconds": function.local.timeout_seconds,
+                        "maximum_retry_attempts": (
+                            function.declaration.config.maximum_retry_attempts
+                        ),
+                        "queues": list(function.declaration.queues),
+                    }
+                    for name, function in self._functions.items()
+                },
                 concurrency=self._concurrency,
-                maximum_retry_attempts=self._policy.maximum_retry_attempts,
                 retry_base_delay_seconds=self._base_delay,
                 destination="sqs endpoint" if self._sender else "embedded store",
-                pending_events=self._store.pending_events(),
+                pending_events=pending,
             )
+            undeclared = sorted(set(pending) - set(self._functions))
+            if undeclared:
+                logs.log(
+                    "async.engine.undeclared_functions",
+                    "",
+                    logging.WARNING,
+                    functions=undeclared,
+                    pending_events=sum(pending[name] for name in undeclared),
+                    kept="in the store until an engine that declares them starts",
+                )
             self._spawn("async-heartbeat", self._beat)
             for number in range(self._concurrency):
                 self._spawn(f"async-worker-{number}", self._work)
@@ -190,7 +229,9 @@ class Engine:
                 seen = self._generation
             claim: Claim | None = None
             try:
-                claim = self._store.claim_event(self._owner, self._clock(), self._lease_seconds)
+                claim = self._store.claim_event(
+                    self._owner, self._clock(), self._lease_seconds, self._names
+                )
                 if claim is None:
                     self._idle(seen)
                 else:
@@ -203,7 +244,7 @@ class Engine:
 
     def _idle(self, seen: int) -> None:
         now = self._clock()
-        due = self._store.next_due_at(now, self._lease_seconds)
+        due = self._store.next_due_at(now, self._lease_seconds, self._names)
         timeout = self._idle_poll if due is None else min(self._idle_poll, due - now)
         if timeout <= 0:
             return
@@ -213,35 +254,41 @@ class Engine:
             )
 
     def _process(self, claim: Claim) -> None:
+        function = self._functions[claim.function]
+        config = function.declaration.config
         event = json.loads(claim.payload)
         api_request_id = _api_request_id(event)
         now = self._clock()
-        if policy.is_expired(claim.accepted_at, now, self._policy):
+        if retries.is_expired(claim.accepted_at, now, config):
             last_error = json.loads(claim.last_error) if claim.last_error else None
-            self._fail(claim, records.EVENT_AGE_EXCEEDED, claim.failed_attempts, last_error, now)
+            self._fail(
+                function, claim, records.EVENT_AGE_EXCEEDED, claim.failed_attempts, last_error, now
+            )
             return
         attempt = claim.failed_attempts + 1
         logs.log(
             "async.attempt.started",
             api_request_id,
+            function=claim.function,
             lambda_request_id=claim.request_id,
             attempt=attempt,
             at=now,
         )
-        deadline = self._monotonic() + self._function.timeout_seconds
+        timeout = function.local.timeout_seconds
+        deadline = self._monotonic() + timeout
         context = LambdaContext(
-            function=self._function,
+            function=function.local,
             request_id=claim.request_id,
             deadline=deadline,
             log_stream=self._log_stream,
             monotonic=self._monotonic,
         )
         outcome = run_attempt(
-            self._handler,
+            function.declaration.lambda_handler,
             event,
             context,
             request_id=claim.request_id,
-            timeout_seconds=self._function.timeout_seconds,
+            timeout_seconds=timeout,
             deadline=deadline,
             stopping=self._stopping,
             monotonic=self._monotonic,
@@ -253,36 +300,37 @@ class Engine:
             record = records.success_record(
                 timestamp=now,
                 request_id=claim.request_id,
-                function_arn=self._function.latest_arn,
+                function_arn=function.local.latest_arn,
                 invoke_count=attempt,
                 event=json.loads(claim.payload),
                 result=outcome.result,
             )
-            self._store_record(claim, self._policy.destination_queue_name, record, now)
+            self._store_record(claim, function.declaration.on_success_queue, record, now)
             return
         assert isinstance(outcome, Failed)
-        decision = policy.after_failure(
+        decision = retries.after_failure(
             failed_attempts=attempt,
             accepted_at=claim.accepted_at,
             now=now,
-            policy=self._policy,
+            config=config,
             base_delay_seconds=self._base_delay,
         )
         logs.log(
             "async.attempt.failed",
             api_request_id,
             logging.WARNING,
+            function=claim.function,
             lambda_request_id=claim.request_id,
             attempt=attempt,
             error_type=outcome.error.get("errorType"),
             retry_in_seconds=(
                 round(max(0.0, decision.due_at - now), 3)
-                if isinstance(decision, policy.Retry)
+                if isinstance(decision, retries.Retry)
                 else None
             ),
         )
-        if isinstance(decision, policy.Exhausted):
-            self._fail(claim, records.RETRIES_EXHAUSTED, attempt, outcome.error, now)
+        if isinstance(decision, retries.Exhausted):
+            self._fail(function, claim, records.RETRIES_EXHAUSTED, attempt, outcome.error, now)
             return
         if not self._store.reschedule(
             claim,
@@ -294,6 +342,7 @@ class Engine:
 
     def _fail(
         self,
+        function: EngineFunction,
         claim: Claim,
         condition: str,
         invoke_count: int,
@@ -303,13 +352,13 @@ class Engine:
         record = records.failure_record(
             timestamp=now,
             request_id=claim.request_id,
-            function_arn=self._function.latest_arn,
+            function_arn=function.local.latest_arn,
             condition=condition,
             invoke_count=invoke_count,
             event=json.loads(claim.payload),
             error=error,
         )
-        self._store_record(claim, self._policy.dead_letter_queue_name, record, now)
+        self._store_record(claim, function.declaration.on_failure_queue, record, now)
 
     def _store_record(self, claim: Claim, queue: str, record: records.Record, now: float) -> None:
         stored = self._store.complete(

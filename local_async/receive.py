@@ -3,9 +3,11 @@
 Usage (from the project directory, with the same ``ASYNC_STATE_DIR`` as the
 server, if set)::
 
-    python -m local_async.receive                       # one record, success queue
-    python -m local_async.receive --queue-name async_get_square_fn_dlq \\
+    python -m local_async.receive                       # one record, the first on-success queue
+    python -m local_async.receive --queue-name async_<function>_dlq \\
         --max-number-of-messages 10 --wait-time-seconds 5 --delete
+
+The queues are those of the functions declared in app.py.
 
 Records stay in the store unless ``--delete`` is given (``--visibility-timeout``
 hides read records for a while, as SQS does; the default 0 keeps them visible).
@@ -24,11 +26,11 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TextIO
 
-from chalicelib.async_policy import GET_SQUARE_FN_POLICY
-from local_async.settings import SQS_ENDPOINT_VARIABLE, SettingsError, state_dir
+from chalicelib.async_api import AsyncApi
+from chalicelib.async_api.declaration import AsyncFunction
+from local_async.settings import PROJECT_DIR, SQS_ENDPOINT_VARIABLE, SettingsError, state_dir
 from local_async.store import ReceivedMessage, Store, StoreError
 
-QUEUES = (GET_SQUARE_FN_POLICY.destination_queue_name, GET_SQUARE_FN_POLICY.dead_letter_queue_name)
 #: Limits of SQS's ReceiveMessage.
 MAX_MESSAGES = 10
 MAX_WAIT_SECONDS = 20
@@ -36,8 +38,9 @@ MAX_VISIBILITY_TIMEOUT_SECONDS = 43200
 _POLL_SECONDS = 0.1
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(functions: Sequence[AsyncFunction]) -> argparse.ArgumentParser:
     """The command line, with ``aws sqs receive-message``'s option names."""
+    queues = [queue for function in functions for queue in function.queues]
     parser = argparse.ArgumentParser(
         prog="python -m local_async.receive",
         description="Read the local async engine's invocation records "
@@ -45,9 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--queue-name",
-        choices=QUEUES,
-        default=GET_SQUARE_FN_POLICY.destination_queue_name,
-        help="the on-success queue (default) or the on-failure queue (DLQ)",
+        choices=queues,
+        default=queues[0],
+        help="a declared function's on-success or on-failure queue "
+        f"(default {queues[0]}, the first function's on-success queue)",
     )
     parser.add_argument(
         "--max-number-of-messages",
@@ -97,10 +101,15 @@ def main(
     err: TextIO = sys.stderr,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
+    functions: Sequence[AsyncFunction] | None = None,
 ) -> int:
-    """Run the command; return its exit status."""
+    """Run the command; return its exit status.
+
+    ``functions`` defaults to the declarations of the project's app.py.
+    """
     env = os.environ if env is None else env
-    args = build_parser().parse_args(argv)
+    functions = AsyncApi.of_project(str(PROJECT_DIR)).functions if functions is None else functions
+    args = build_parser(functions).parse_args(argv)
     if env.get(SQS_ENDPOINT_VARIABLE):
         print(
             f"note: {SQS_ENDPOINT_VARIABLE} is set, so the engine sends records to that "
@@ -109,7 +118,7 @@ def main(
             file=err,
         )
     try:
-        store = Store.open(state_dir(env))
+        store = Store.open(state_dir(env), routes={f.route: f.name for f in functions})
     except (SettingsError, StoreError) as problem:
         print(f"error: {problem}", file=err)
         return 2

@@ -3,7 +3,7 @@
 Pure code: the timestamp, ids and ARN are passed in. The shapes follow what
 Lambda sends to an asynchronous invocation's destinations (key order
 included) and what its Python runtime reports for a failed invocation.
-Serialise the results with :func:`chalicelib.json_codec.dumps` only, so exact
+Serialise the results with :func:`chalicelib.async_api.json_codec.dumps` only, so exact
 decimals in a function's result are written as the runtime writes them.
 """
 

@@ -1,4 +1,4 @@
-"""The local engine's knobs, read from environment variables.
+"""The local engine's settings, read from environment variables.
 
 - ``ASYNC_STATE_DIR``: where the durable store lives. Default:
   ``$XDG_STATE_HOME`` (or ``~/.local/state``) ``/serverless-async-lambda-api/``
@@ -12,7 +12,7 @@
 - ``AWS_REGION`` / ``AWS_DEFAULT_REGION``: the region in ARNs and for SQS
   (default us-east-1).
 - ``API_STAGE``: the Chalice stage, part of the function's deployed name
-  (default dev, as in app.py).
+  (default dev, as in ``chalicelib.async_api.runtime``).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from chalicelib.environment import float_variable
+from chalicelib.async_api import runtime
+from chalicelib.async_api.environment import float_variable
 
 APP_NAME = "serverless-async-lambda-api"
 #: The Chalice project directory: ``local_async`` sits beside app.py.
@@ -37,7 +38,6 @@ DEFAULT_RETRY_BASE_DELAY_SECONDS = 1.0
 DEFAULT_CONCURRENCY = 4
 MAX_CONCURRENCY = 64
 DEFAULT_REGION = "us-east-1"
-DEFAULT_STAGE = "dev"
 
 
 class SettingsError(ValueError):
@@ -45,7 +45,7 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
-class Settings:
+class EngineSettings:
     """Everything the engine reads from the environment."""
 
     state_dir: Path
@@ -56,15 +56,17 @@ class Settings:
     stage: str
 
     @classmethod
-    def from_environment(cls, env: Mapping[str, str], project_dir: Path = PROJECT_DIR) -> Settings:
-        """Read and check every knob; a bad value raises :class:`SettingsError`."""
+    def from_environment(
+        cls, env: Mapping[str, str], project_dir: Path = PROJECT_DIR
+    ) -> EngineSettings:
+        """Read and check every setting; a bad value raises :class:`SettingsError`."""
         return cls(
             state_dir=state_dir(env, project_dir),
             retry_base_delay_seconds=_base_delay(env),
             concurrency=_concurrency(env),
             sqs_endpoint_url=env.get(SQS_ENDPOINT_VARIABLE) or None,
             region=region(env),
-            stage=env.get("API_STAGE") or DEFAULT_STAGE,
+            stage=runtime.stage(env),
         )
 
 

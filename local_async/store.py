@@ -22,17 +22,18 @@ Times are epoch seconds passed in by the caller.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 DATABASE_NAME = "engine.sqlite3"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: How long a writer waits for another process's transaction to finish.
 BUSY_TIMEOUT_SECONDS = 10.0
 
@@ -44,6 +45,7 @@ SQS = "sqs"
 _SCHEMA = """
 CREATE TABLE events (
     request_id TEXT PRIMARY KEY,
+    function TEXT NOT NULL,
     payload TEXT NOT NULL,
     accepted_at REAL NOT NULL,
     due_at REAL NOT NULL,
@@ -53,6 +55,7 @@ CREATE TABLE events (
     lease_token TEXT
 );
 CREATE INDEX events_by_due_at ON events (due_at);
+CREATE INDEX events_by_function ON events (function, due_at);
 CREATE TABLE owners (
     owner TEXT PRIMARY KEY,
     heartbeat_at REAL NOT NULL
@@ -73,6 +76,9 @@ CREATE TABLE messages (
 CREATE INDEX messages_by_queue ON messages (delivery, queue, visible_at);
 """
 
+# Events of the functions named in the JSON array :functions.
+_OF_FUNCTIONS = "function IN (SELECT value FROM json_each(:functions))"
+
 # Rows nobody holds: no lease, or a lease whose owner's heartbeat is stale
 # (or gone). A live owner's leases, the caller's included, are excluded.
 _FREE = """(lease_owner IS NULL OR lease_owner NOT IN (
@@ -88,6 +94,8 @@ class Claim:
     """An event leased for one attempt; ``token`` fences the attempt's outcome."""
 
     request_id: str
+    #: The declared function that runs the event.
+    function: str
     payload: str
     accepted_at: float
     failed_attempts: int
@@ -127,8 +135,14 @@ class Store:
         self.path = path
 
     @classmethod
-    def open(cls, directory: Path) -> Store:
-        """Open (creating it if needed) the store in ``directory``, owner-only."""
+    def open(cls, directory: Path, routes: Mapping[str, str] | None = None) -> Store:
+        """Open (creating it if needed) the store in ``directory``, owner-only.
+
+        ``routes`` maps each declared route to its function's name: a store
+        written by an engine of schema version 1 (one function, no function
+        column) is upgraded in place by matching each pending event's
+        ``api_resource_path``. Raises :class:`StoreError` saying what to do.
+        """
         path = directory / DATABASE_NAME
         try:
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -152,7 +166,7 @@ class Store:
             ) from problem
         store = cls(connection, path)
         try:
-            store._prepare()
+            store._prepare(routes or {})
         except sqlite3.Error as problem:
             connection.close()
             raise StoreError(
@@ -169,12 +183,13 @@ class Store:
         with self._lock:
             self._db.close()
 
-    def add_event(self, request_id: str, payload: str, accepted_at: float) -> None:
-        """Persist an accepted event, due at once; committed when this returns."""
+    def add_event(self, function: str, request_id: str, payload: str, accepted_at: float) -> None:
+        """Persist an event accepted for ``function``, due at once; committed when this returns."""
         with self._write() as db:
             db.execute(
-                "INSERT INTO events (request_id, payload, accepted_at, due_at) VALUES (?, ?, ?, ?)",
-                (request_id, payload, accepted_at, accepted_at),
+                "INSERT INTO events (request_id, function, payload, accepted_at, due_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (request_id, function, payload, accepted_at, accepted_at),
             )
 
     def heartbeat(self, owner: str, now: float) -> None:
@@ -201,14 +216,20 @@ class Store:
         with self._write() as db:
             db.execute("DELETE FROM owners WHERE heartbeat_at < ?", (now - lease_seconds,))
 
-    def claim_event(self, owner: str, now: float, lease_seconds: float) -> Claim | None:
-        """Lease the event due first for one attempt, or return None if none is due."""
+    def claim_event(
+        self, owner: str, now: float, lease_seconds: float, functions: Sequence[str]
+    ) -> Claim | None:
+        """Lease the event of ``functions`` due first, for one attempt; None if none is due."""
         with self._write() as db:
             row = db.execute(
-                "SELECT request_id, payload, accepted_at, failed_attempts, last_error "
-                f"FROM events WHERE due_at <= :now AND {_FREE} "
+                "SELECT request_id, function, payload, accepted_at, failed_attempts, last_error "
+                f"FROM events WHERE due_at <= :now AND {_OF_FUNCTIONS} AND {_FREE} "
                 "ORDER BY due_at, rowid LIMIT 1",
-                {"now": now, "fresh_since": now - lease_seconds},
+                {
+                    "now": now,
+                    "fresh_since": now - lease_seconds,
+                    "functions": json.dumps(functions),
+                },
             ).fetchone()
             if row is None:
                 return None
@@ -219,19 +240,22 @@ class Store:
             )
         return Claim(
             request_id=row[0],
-            payload=row[1],
-            accepted_at=row[2],
-            failed_attempts=row[3],
-            last_error=row[4],
+            function=row[1],
+            payload=row[2],
+            accepted_at=row[3],
+            failed_attempts=row[4],
+            last_error=row[5],
             token=token,
         )
 
-    def next_due_at(self, now: float, lease_seconds: float) -> float | None:
-        """When the next free event is due (maybe already), or None if there is none."""
+    def next_due_at(
+        self, now: float, lease_seconds: float, functions: Sequence[str]
+    ) -> float | None:
+        """When the next free event of ``functions`` is due (maybe already), or None."""
         with self._lock:
             row = self._db.execute(
-                f"SELECT MIN(due_at) FROM events WHERE {_FREE}",
-                {"fresh_since": now - lease_seconds},
+                f"SELECT MIN(due_at) FROM events WHERE {_OF_FUNCTIONS} AND {_FREE}",
+                {"fresh_since": now - lease_seconds, "functions": json.dumps(functions)},
             ).fetchone()
         due: float | None = row[0]
         return due
@@ -283,6 +307,14 @@ class Store:
     def pending_events(self) -> int:
         """How many accepted events have no record yet."""
         return self._count("SELECT COUNT(*) FROM events")
+
+    def pending_by_function(self) -> dict[str, int]:
+        """How many accepted events have no record yet, by function."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT function, COUNT(*) FROM events GROUP BY function ORDER BY function"
+            ).fetchall()
+        return {function: count for function, count in rows}
 
     def outbox_size(self) -> int:
         """How many records wait to be sent to the SQS endpoint."""
@@ -388,8 +420,8 @@ class Store:
             count: int = self._db.execute(query).fetchone()[0]
         return count
 
-    def _prepare(self) -> None:
-        """Switch to WAL and create the schema, or check that it is this version's."""
+    def _prepare(self, routes: Mapping[str, str]) -> None:
+        """Switch to WAL and create the schema, upgrade it, or check that it is this version's."""
         with self._lock:
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = NORMAL")
@@ -400,12 +432,40 @@ class Store:
                     if statement.strip():
                         db.execute(statement)
                 db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            elif version == 1:
+                self._upgrade_from_1(db, routes)
             elif version != SCHEMA_VERSION:
                 raise StoreError(
                     f"the store at {self.path} has schema version {version}, this engine "
                     f"writes version {SCHEMA_VERSION}: move the file away or set "
                     "ASYNC_STATE_DIR to another directory"
                 )
+
+    def _upgrade_from_1(self, db: sqlite3.Connection, routes: Mapping[str, str]) -> None:
+        """Give version 1's events (one function, no column for it) their function.
+
+        Inside the caller's transaction: either every event gets its function
+        or nothing changes and the store stays at version 1.
+        """
+        functions: list[tuple[str, str]] = []
+        unknown: set[str] = set()
+        for request_id, payload in db.execute("SELECT request_id, payload FROM events"):
+            route = str(json.loads(payload).get("api_resource_path", ""))
+            if route in routes:
+                functions.append((routes[route], request_id))
+            else:
+                unknown.add(route)
+        if unknown:
+            raise StoreError(
+                f"the store at {self.path} was written by an earlier version of the engine "
+                f"and holds pending events for {sorted(unknown)}, which no declared function "
+                "serves: declare those routes again, or move the file away (the events in "
+                "it are lost) or set ASYNC_STATE_DIR to another directory"
+            )
+        db.execute("ALTER TABLE events ADD COLUMN function TEXT NOT NULL DEFAULT ''")
+        db.executemany("UPDATE events SET function = ? WHERE request_id = ?", functions)
+        db.execute("CREATE INDEX events_by_function ON events (function, due_at)")
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:

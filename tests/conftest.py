@@ -1,12 +1,16 @@
-"""Suite-wide settings: keep every test's engine state out of the user's home."""
+"""Suite-wide fixtures: engine state out of the user's home, the fixture project."""
 
 from __future__ import annotations
 
 import os
 import tempfile
 from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
 
 import pytest
+
+from tests.support.project import build_fixture_project, load_fixture_app
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -20,3 +24,15 @@ def isolated_async_state() -> Iterator[str]:
             del os.environ["ASYNC_STATE_DIR"]
         else:
             os.environ["ASYNC_STATE_DIR"] = previous
+
+
+@pytest.fixture(scope="session")
+def fixture_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """This project with a second async function, as docs/add-your-own-endpoint.md adds it."""
+    return build_fixture_project(tmp_path_factory.mktemp("fixture") / "project")
+
+
+@pytest.fixture(scope="session")
+def fixture_app() -> ModuleType:
+    """The fixture project's app.py, imported in this process (module ``reports_app``)."""
+    return load_fixture_app()

@@ -1,17 +1,22 @@
-"""The OpenAPI (swagger 2.0) operation of ``GET /square/{number}`` for API Gateway.
+"""The OpenAPI (swagger 2.0) operation of a declared function's route, for API Gateway.
 
 A non-proxy (``aws``) Lambda integration, as AWS documents for letting clients pick
 the invocation type: the method request declares the ``InvocationType`` header,
 the integration maps it to ``X-Amz-Invocation-Type``, and mapping templates (the
-``.vtl`` files beside this package) build the event and the answers.
+``.vtl`` files beside this package) build the event and the answers. The same
+templates serve every declared route: the request template is preceded by one
+line naming the route's path parameters.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from chalicelib import contract
+from chalicelib.async_api import contract
+from chalicelib.async_api.declaration import AsyncFunction
 
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 REQUEST_TEMPLATE = TEMPLATES_DIR / "request.vtl"
@@ -22,22 +27,24 @@ JSON = "application/json"
 FUNCTION_ERROR_PATTERN = ".+"
 #: Statuses the response template can answer with (``$context.responseOverride.status``).
 METHOD_STATUSES = ("200", "202", "400", "502")
-#: API Gateway's own limit for an integration, in milliseconds.
+#: API Gateway's default integration timeout for REST APIs, in milliseconds; Regional
+#: and private REST APIs can ask AWS for a longer one.
 INTEGRATION_TIMEOUT_MS = 29_000
-
-_ACCEPTED_REQUESTS = (
-    f"GET {contract.RESOURCE_PATH} with an optional {contract.INVOCATION_TYPE_HEADER} "
-    f"header: {' or '.join(contract.ACCEPTED_INVOCATION_TYPES)}"
-)
 
 
 def template_text(path: Path) -> str:
-    """A mapping template as API Gateway receives it."""
+    """A mapping template as it is on disk."""
     return path.read_text(encoding="utf-8")
 
 
-def square_operation(function_arn_uri: Any) -> dict[str, Any]:
-    """The ``get`` operation of ``/square/{number}``.
+def request_template(function: AsyncFunction) -> str:
+    """The request template of ``function``'s route: its path parameters, then request.vtl."""
+    names = ", ".join(json.dumps(name) for name in function.path_parameters)
+    return f"#set($pathParameters = [{names}])\n" + template_text(REQUEST_TEMPLATE)
+
+
+def operation(function: AsyncFunction, function_arn_uri: Any) -> dict[str, Any]:
+    """The ``get`` operation of ``function``'s route.
 
     ``function_arn_uri`` is the integration URI (an ``Fn::Sub`` naming the
     function's ARN): ``arn:<partition>:apigateway:<region>:lambda:path/2015-03-31/
@@ -45,10 +52,13 @@ def square_operation(function_arn_uri: Any) -> dict[str, Any]:
     """
     response_templates = {JSON: template_text(RESPONSE_TEMPLATE)}
     return {
-        "summary": "Square a number now (200), or accept it for background work (202).",
+        "summary": function.summary or f"{function.name}, now (200) or in the background (202)",
         "produces": [JSON],
         "parameters": [
-            {"name": "number", "in": "path", "required": True, "type": "string"},
+            *(
+                {"name": name, "in": "path", "required": True, "type": "string"}
+                for name in function.path_parameters
+            ),
             {
                 "name": contract.INVOCATION_TYPE_HEADER,
                 "in": "header",
@@ -69,7 +79,7 @@ def square_operation(function_arn_uri: Any) -> dict[str, Any]:
                     f"method.request.header.{contract.INVOCATION_TYPE_HEADER}"
                 ),
             },
-            "requestTemplates": {JSON: template_text(REQUEST_TEMPLATE)},
+            "requestTemplates": {JSON: request_template(function)},
             # Requests whose Content-Type has no template get 415 and never reach
             # Lambda untransformed (no Content-Type, as on a plain GET, means JSON).
             "passthroughBehavior": "never",
@@ -86,13 +96,17 @@ def square_operation(function_arn_uri: Any) -> dict[str, Any]:
     }
 
 
-def gateway_responses() -> dict[str, Any]:
+def gateway_responses(routes: Sequence[str]) -> dict[str, Any]:
     """JSON bodies, carrying the request id, for the errors API Gateway answers itself.
 
     For example 403 for an unknown path, 415 for a Content-Type without template,
     429 when throttled, 504 when the function outlasts the integration timeout.
     These templates allow simple ``$context`` substitution only.
     """
+    accepted_requests = (
+        f"GET {' or '.join(routes)} with an optional {contract.INVOCATION_TYPE_HEADER} "
+        f"header: {' or '.join(contract.ACCEPTED_INVOCATION_TYPES)}"
+    )
 
     def body(accepted: str) -> str:
         return (
@@ -103,6 +117,6 @@ def gateway_responses() -> dict[str, Any]:
         )
 
     return {
-        "DEFAULT_4XX": {"responseTemplates": {JSON: body(_ACCEPTED_REQUESTS)}},
-        "DEFAULT_5XX": {"responseTemplates": {JSON: body("a retry of the same request")}},
+        "DEFAULT_4XX": {"responseTemplates": {JSON: body(accepted_requests)}},
+        "DEFAULT_5XX": {"responseTemplates": {JSON: body(contract.RETRY_ACCEPTED)}},
     }

@@ -17,7 +17,8 @@ import pytest
 import requests
 
 from tests.support.chalice_local import ChaliceLocal
-from tests.support.engine_e2e import copy_project, engine_env
+from tests.support.engine_e2e import engine_env
+from tests.support.project import copy_project
 
 pytestmark = pytest.mark.e2e
 

@@ -11,22 +11,20 @@ from typing import Any
 
 import pytest
 
-from chalicelib.async_policy import GET_SQUARE_FN_POLICY
 from tests.support.chalice_local import ChaliceLocal
+from tests.support.declared import DEST, DLQ
 from tests.support.engine_e2e import (
     accept,
-    copy_project,
     engine_env,
     log_events,
     receive_records,
     wait_for_log,
 )
 from tests.support.moto_sqs import MotoSqs
+from tests.support.project import copy_project
 
 pytestmark = pytest.mark.e2e
 
-DEST = GET_SQUARE_FN_POLICY.destination_queue_name
-DLQ = GET_SQUARE_FN_POLICY.dead_letter_queue_name
 BASE_DELAY = 0.3
 
 

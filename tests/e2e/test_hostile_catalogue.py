@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from chalicelib.arithmetic import MAX_NUMBER_LENGTH
+from chalicelib.square.arithmetic import MAX_NUMBER_LENGTH
 from tests.support.chalice_local import ChaliceLocal
 from tests.support.raw_http import raw_get
 
@@ -32,9 +32,9 @@ class Hostile:
 
 CATALOGUE = [
     # Encodings
-    Hostile("invalid UTF-8 escapes", b"/square/%ff%fe", 400, "InvalidNumber", "plain number"),
+    Hostile("invalid UTF-8 escapes", b"/square/%ff%fe", 400, "InvalidNumber", "not UTF-8"),
     Hostile("raw byte 0xFF", b"/square/\xff", 400, "InvalidNumber", "plain number"),
-    Hostile("overlong UTF-8 '1'", b"/square/%c0%b1", 400, "InvalidNumber", "plain number"),
+    Hostile("overlong UTF-8 '1'", b"/square/%c0%b1", 400, "InvalidNumber", "not UTF-8"),
     Hostile("Arabic-Indic three", b"/square/%D9%A3", 400, "InvalidNumber", "ASCII digits"),
     Hostile("fullwidth one", b"/square/%EF%BC%91", 400, "InvalidNumber", "ASCII digits"),
     Hostile("superscript five", b"/square/%E2%81%B5", 400, "InvalidNumber", "ASCII digits"),

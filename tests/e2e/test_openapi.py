@@ -17,8 +17,10 @@ import yaml
 from hypothesis import HealthCheck, settings
 
 from app import app
-from chalicelib import arithmetic, contract
+from chalicelib.async_api import contract
+from chalicelib.square import arithmetic
 from tests.support.chalice_local import ChaliceLocal
+from tests.support.declared import SQUARE
 
 pytestmark = pytest.mark.e2e
 
@@ -35,8 +37,8 @@ def server() -> Iterator[ChaliceLocal]:
 def operation() -> dict[str, Any]:
     document = yaml.safe_load(DOCUMENT.read_text())
     assert list(document["paths"]) == list(app.routes), "document and app have other paths"
-    get: dict[str, Any] = document["paths"][contract.RESOURCE_PATH]["get"]
-    assert set(app.routes[contract.RESOURCE_PATH]) == {"GET"}
+    get: dict[str, Any] = document["paths"][SQUARE.route]["get"]
+    assert set(app.routes[SQUARE.route]) == {"GET"}
     return get
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from tests.support.chalice_local import CHALICE
-from tests.support.engine_e2e import copy_project
+from tests.support.project import copy_project
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +49,7 @@ def test_the_lambda_zip_has_no_local_async(package: Path) -> None:
     with zipfile.ZipFile(package / "out" / "deployment.zip") as deployment:
         names = deployment.namelist()
     assert "app.py" in names
-    assert "chalicelib/async_policy.py" in names
+    assert "chalicelib/async_api/declaration.py" in names
     assert not [name for name in names if name.startswith("local_async")]
 
 
@@ -62,7 +62,7 @@ def test_only_the_api_handler_may_invoke_get_square_fn(package: Path) -> None:
     handler = role_statements(package, "APIHandler")
     invoke = [s for s in handler if s["Action"] == "lambda:InvokeFunction"]
     assert [s["Resource"] for s in invoke] == [
-        "arn:*:lambda:*:*:function:serverless-async-lambda-api-*-get_square_fn"
+        ["arn:*:lambda:*:*:function:serverless-async-lambda-api-*-get_square_fn"]
     ]
     function = role_statements(package, "GetSquareFn")
     assert all("lambda:" not in json.dumps(s["Action"]) for s in function), function
@@ -71,5 +71,6 @@ def test_only_the_api_handler_may_invoke_get_square_fn(package: Path) -> None:
 def test_no_role_writes_outside_the_apps_log_groups(package: Path) -> None:
     for function_id in ("APIHandler", "GetSquareFn"):
         for statement in role_statements(package, function_id):
-            resource = statement["Resource"]
-            assert resource != "*" and ":*:*:*" not in resource, (function_id, statement)
+            resources = statement["Resource"]
+            for resource in resources if isinstance(resources, list) else [resources]:
+                assert resource != "*" and ":*:*:*" not in resource, (function_id, statement)

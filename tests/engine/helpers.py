@@ -9,13 +9,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from chalicelib import contract
-from chalicelib.async_policy import GET_SQUARE_FN_POLICY, AsyncPolicy
+from chalicelib.async_api import AsyncFunction, AsyncInvokeConfig, contract
 from local_async.attempt import Handler
 from local_async.destinations import SqsEndpoint
-from local_async.engine import Engine
+from local_async.engine import Engine, EngineFunction
 from local_async.function_config import LocalFunction
 from local_async.store import Store
+from tests.support.declared import DEST, DLQ, NAME, SQUARE
+
+__all__ = ["DEST", "DLQ", "NAME", "SQUARE"]
 
 FUNCTION = LocalFunction(
     name="serverless-async-lambda-api-dev-get_square_fn",
@@ -28,17 +30,25 @@ FUNCTION = LocalFunction(
 BASE_DELAY = 0.05
 
 
-def event(api_request_id: str, number: str = "2") -> contract.SquareEvent:
-    """An event as the route builds it."""
+def event(api_request_id: str, number: str = "2") -> contract.Event:
+    """An event of the example's route, as the route builds it."""
     return contract.build_event(
-        number=number,
+        path_parameters={"number": number},
         invocation_type="Event",
         stage="dev",
         request_id=api_request_id,
+        resource_path=SQUARE.route,
         http_method="GET",
         source_ip="127.0.0.1",
         user_agent="pytest",
     )
+
+
+def declaration(
+    handler: Handler, config: AsyncInvokeConfig = SQUARE.config, name: str = NAME
+) -> AsyncFunction:
+    """The example's declaration with another Lambda handler, policy or name."""
+    return SQUARE._replace(name=name, lambda_handler=handler, config=config)
 
 
 class Harness:
@@ -53,19 +63,27 @@ class Harness:
         self,
         handler: Handler,
         *,
-        policy: AsyncPolicy = GET_SQUARE_FN_POLICY,
+        config: AsyncInvokeConfig = SQUARE.config,
         function: LocalFunction = FUNCTION,
+        **options: Any,
+    ) -> Engine:
+        """An engine of one function, the example's declaration run by ``handler``."""
+        return self.engine_of([EngineFunction(declaration(handler, config), function)], **options)
+
+    def engine_of(
+        self,
+        functions: list[EngineFunction],
+        *,
         concurrency: int = 2,
         connect_sqs: Callable[[], SqsEndpoint] | None = None,
         clock: Callable[[], float] = time.time,
         lease_seconds: float = 0.5,
     ) -> Engine:
+        """An engine of ``functions`` on this harness's store."""
         store = self.store()
         built = Engine(
-            handler,
+            functions,
             store=store,
-            function=function,
-            policy=policy,
             retry_base_delay_seconds=BASE_DELAY,
             concurrency=concurrency,
             connect_sqs=connect_sqs,

@@ -16,19 +16,28 @@ from pathlib import Path
 from typing import Any
 
 import app
-from chalicelib.async_policy import GET_SQUARE_FN_POLICY, AsyncPolicy
+from chalicelib.async_api import AsyncInvokeConfig
 from local_async import engine_for
 from local_async.store import SQS
-from tests.engine.helpers import BASE_DELAY, FUNCTION, Harness, event, wait_until
+from tests.engine.helpers import (
+    BASE_DELAY,
+    DEST,
+    DLQ,
+    FUNCTION,
+    NAME,
+    SQUARE,
+    Harness,
+    declaration,
+    event,
+    wait_until,
+)
 
-DEST = GET_SQUARE_FN_POLICY.destination_queue_name
-DLQ = GET_SQUARE_FN_POLICY.dead_letter_queue_name
 #: Scheduling slack for timing assertions on a busy machine.
 EARLY = 0.01
 
 
-def no_retries() -> AsyncPolicy:
-    return replace(GET_SQUARE_FN_POLICY, maximum_retry_attempts=0)
+def no_retries() -> AsyncInvokeConfig:
+    return SQUARE.config._replace(maximum_retry_attempts=0)
 
 
 def by_api_id(found: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
@@ -40,7 +49,7 @@ def test_each_event_gets_a_success_record_with_the_exact_result(harness: Harness
     engine.start()
     numbers = {"api-2": "2", "api-neg": "-3", "api-dec": "0.1", "api-bad": "abc"}
     for api_id, number in numbers.items():
-        engine.submit(event(api_id, number))
+        engine.submit(NAME, event(api_id, number))
     found = by_api_id(harness.records(DEST, 4))
     assert set(found) == set(numbers)
     squares = {k: r["responsePayload"].get("square_of_your_number_is") for k, r in found.items()}
@@ -66,7 +75,7 @@ def test_the_function_gets_a_lambda_context(harness: Harness) -> None:
 
     engine = harness.engine(handler)
     engine.start()
-    engine.submit(event("api-1"))
+    engine.submit(NAME, event("api-1"))
     [record] = harness.records(DEST, 1)
     [context] = contexts
     assert context.aws_request_id == record["requestContext"]["requestId"]
@@ -86,7 +95,7 @@ def test_failures_are_retried_after_n_times_the_base_delay(harness: Harness) -> 
 
     engine = harness.engine(flaky)
     engine.start()
-    engine.submit(event("api-1"))
+    engine.submit(NAME, event("api-1"))
     [record] = harness.records(DEST, 1)
     assert record["requestContext"]["approximateInvokeCount"] == 3
     assert {request_id for _, request_id in calls} == {record["requestContext"]["requestId"]}
@@ -101,8 +110,8 @@ def test_after_the_last_retry_the_record_goes_to_the_dlq(harness: Harness) -> No
 
     engine = harness.engine(failing)
     engine.start()
-    engine.submit(event("api-1"))
-    engine.submit(event("api-2"))
+    engine.submit(NAME, event("api-1"))
+    engine.submit(NAME, event("api-2"))
     found = by_api_id(harness.records(DLQ, 2))
     record = found["api-1"]
     assert record["requestContext"]["condition"] == "RetriesExhausted"
@@ -130,13 +139,13 @@ def test_a_function_past_its_timeout_fails_and_frees_its_worker(harness: Harness
     engine = harness.engine(
         sometimes_stuck,
         function=replace(FUNCTION, timeout_seconds=0.2),
-        policy=no_retries(),
+        config=no_retries(),
         concurrency=1,
     )
     engine.start()
     try:
-        engine.submit(event("api-stuck", "0"))
-        engine.submit(event("api-fine", "1"))
+        engine.submit(NAME, event("api-stuck", "0"))
+        engine.submit(NAME, event("api-fine", "1"))
         [failed] = harness.records(DLQ, 1)
         [done] = harness.records(DEST, 1)
     finally:
@@ -151,9 +160,9 @@ def test_a_function_past_its_timeout_fails_and_frees_its_worker(harness: Harness
 
 
 def test_a_result_that_is_not_json_is_a_marshal_error(harness: Harness) -> None:
-    engine = harness.engine(lambda _, __: {"values": {1, 2}}, policy=no_retries())
+    engine = harness.engine(lambda _, __: {"values": {1, 2}}, config=no_retries())
     engine.start()
-    engine.submit(event("api-1"))
+    engine.submit(NAME, event("api-1"))
     [record] = harness.records(DLQ, 1)
     assert record["responsePayload"]["errorType"] == "Runtime.MarshalError"
     assert "not JSON serializable" in record["responsePayload"]["errorMessage"]
@@ -161,8 +170,8 @@ def test_a_result_that_is_not_json_is_a_marshal_error(harness: Harness) -> None:
 
 def test_an_event_older_than_the_maximum_age_is_not_run(harness: Harness) -> None:
     calls: list[Any] = []
-    accepted_long_ago = time.time() - GET_SQUARE_FN_POLICY.maximum_event_age_seconds - 1
-    harness.store().add_event("lambda-1", json.dumps(event("api-old")), accepted_long_ago)
+    accepted_long_ago = time.time() - SQUARE.config.maximum_event_age_seconds - 1
+    harness.store().add_event(NAME, "lambda-1", json.dumps(event("api-old")), accepted_long_ago)
     engine = harness.engine(lambda payload, _: calls.append(payload))
     engine.start()
     [record] = harness.records(DLQ, 1)
@@ -191,12 +200,12 @@ def test_an_event_that_ages_out_while_waiting_for_a_retry_reports_its_last_error
 
     engine = harness.engine(
         failing_slowly,
-        policy=replace(GET_SQUARE_FN_POLICY, maximum_event_age_seconds=60),
+        config=SQUARE.config._replace(maximum_event_age_seconds=60),
         clock=clock,
         lease_seconds=1000,  # the clock jump must not make leases look stale
     )
     engine.start()
-    engine.submit(event("api-1"))
+    engine.submit(NAME, event("api-1"))
     [record] = harness.records(DLQ, 1, clock=clock)
     assert record["requestContext"]["condition"] == "EventAgeExceeded"
     assert record["requestContext"]["approximateInvokeCount"] == 1
@@ -220,7 +229,7 @@ def test_concurrency_is_bounded(harness: Harness) -> None:
 
     engine = harness.engine(slow, concurrency=3)
     for index in range(8):
-        engine.submit(event(f"api-{index}"))
+        engine.submit(NAME, event(f"api-{index}"))
     engine.start()
     assert len(harness.records(DEST, 8)) == 8
     assert peak[0] == 3
@@ -229,7 +238,7 @@ def test_concurrency_is_bounded(harness: Harness) -> None:
 def test_nothing_runs_before_start_but_submit_persists(harness: Harness) -> None:
     threads_before = threading.active_count()
     engine = harness.engine(lambda _, __: {"ok": True})
-    engine.submit(event("api-1"))
+    engine.submit(NAME, event("api-1"))
     assert threading.active_count() == threads_before
     assert harness.store().pending_events() == 1
     engine.start()
@@ -248,7 +257,7 @@ def test_a_stopped_engine_s_work_resumes_in_the_next_one(harness: Harness) -> No
     first = harness.engine(blocking, concurrency=1)
     first.start()
     for index in range(3):
-        first.submit(event(f"api-{index}"))
+        first.submit(NAME, event(f"api-{index}"))
     assert started.wait(5)
     first.stop()  # a reload: the running attempt is abandoned, its lease given back
     release.set()  # the abandoned call returns now; its result must be ignored
@@ -262,10 +271,10 @@ def test_a_stopped_engine_s_work_resumes_in_the_next_one(harness: Harness) -> No
 
 def test_work_of_a_process_that_died_resumes_when_its_lease_lapses(harness: Harness) -> None:
     store = harness.store()
-    store.add_event("lambda-1", json.dumps(event("api-1")), time.time())
+    store.add_event(NAME, "lambda-1", json.dumps(event("api-1")), time.time())
     died_at = time.time()
     store.heartbeat("crashed-process", died_at)
-    assert store.claim_event("crashed-process", died_at, 0.5) is not None
+    assert store.claim_event("crashed-process", died_at, 0.5, [NAME]) is not None
     calls: list[float] = []
     engine = harness.engine(lambda _, __: calls.append(time.time()), lease_seconds=0.5)
     engine.start()
@@ -290,16 +299,16 @@ def test_two_engines_on_one_store_run_each_event_once(harness: Harness) -> None:
     one.start()
     two.start()
     for index in range(30):
-        (one if index % 2 else two).submit(event(f"api-{index}"))
+        (one if index % 2 else two).submit(NAME, event(f"api-{index}"))
     assert len(harness.records(DEST, 30)) == 30
     assert runs == {f"api-{index}": 1 for index in range(30)}
 
 
 def test_records_left_for_an_sqs_endpoint_are_kept_locally_without_one(harness: Harness) -> None:
     store = harness.store()
-    store.add_event("lambda-1", "{}", time.time())
+    store.add_event(NAME, "lambda-1", "{}", time.time())
     store.heartbeat("earlier-run", time.time())
-    claim = store.claim_event("earlier-run", time.time(), 5)
+    claim = store.claim_event("earlier-run", time.time(), 5, [NAME])
     assert claim is not None
     store.complete(claim, queue=DEST, body='{"kept": true}', delivery=SQS, now=time.time())
     harness.engine(lambda _, __: None).start()
@@ -318,12 +327,12 @@ def test_accepting_does_not_wait_for_busy_workers(harness: Harness) -> None:
     engine = harness.engine(one_second_job, concurrency=4)
     engine.start()
     for index in range(4):
-        engine.submit(event(f"busy-{index}"))
+        engine.submit(NAME, event(f"busy-{index}"))
     busy.wait(5)  # all four workers are now inside a one-second job
     latencies = []
     for index in range(200):
         began = time.perf_counter()
-        engine.submit(event(f"api-{index}"))
+        engine.submit(NAME, event(f"api-{index}"))
         latencies.append(time.perf_counter() - began)
     p99 = statistics.quantiles(latencies, n=100)[98]
     assert p99 < 0.1, f"p99 accept latency {p99 * 1000:.1f} ms while workers are busy"
@@ -331,7 +340,7 @@ def test_accepting_does_not_wait_for_busy_workers(harness: Harness) -> None:
 
 def test_engine_for_reads_the_environment(tmp_path: Path) -> None:
     engine = engine_for(
-        lambda _, __: {"ok": True},
+        [declaration(lambda _, __: {"ok": True})],
         {
             "ASYNC_STATE_DIR": str(tmp_path / "state"),
             "ASYNC_CONCURRENCY": "1",
@@ -342,7 +351,7 @@ def test_engine_for_reads_the_environment(tmp_path: Path) -> None:
     engine.start()
     harness = Harness(tmp_path / "state")
     try:
-        engine.submit(event("api-1"))
+        engine.submit(NAME, event("api-1"))
         [record] = harness.records(DEST, 1)
     finally:
         engine.stop()
@@ -356,7 +365,7 @@ def test_engine_for_reads_the_environment(tmp_path: Path) -> None:
 def test_stop_is_idempotent_and_waits_for_no_function(harness: Harness) -> None:
     engine = harness.engine(lambda _, __: time.sleep(5))
     engine.start()
-    engine.submit(event("api-1"))
+    engine.submit(NAME, event("api-1"))
     wait_until(lambda: harness.store().pending_events() == 1)
     began = time.monotonic()
     engine.stop()

@@ -8,20 +8,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib.async_policy import GET_SQUARE_FN_POLICY
 from local_async.destinations import DeliveryError, OutboxSender, SqsEndpoint, sqs_client
 from local_async.store import SQS, OutgoingMessage, Store
-from tests.engine.helpers import Harness, event, wait_until
+from tests.engine.helpers import DEST, DLQ, NAME, SQUARE, Harness, event, wait_until
 from tests.support.moto_sqs import MotoSqs
-
-DEST = GET_SQUARE_FN_POLICY.destination_queue_name
-DLQ = GET_SQUARE_FN_POLICY.dead_letter_queue_name
 
 
 @pytest.fixture
@@ -42,12 +37,12 @@ def test_records_go_to_queues_created_by_name(harness: Harness, moto: MotoSqs) -
 
     engine = harness.engine(
         handler,
-        policy=replace(GET_SQUARE_FN_POLICY, maximum_retry_attempts=0),
+        config=SQUARE.config._replace(maximum_retry_attempts=0),
         connect_sqs=lambda: connect(moto),
     )
     engine.start()
     for api_id, number in (("api-1", "1"), ("api-2", "2"), ("api-fail", "fail")):
-        engine.submit(event(api_id, number))
+        engine.submit(NAME, event(api_id, number))
     successes = moto.bodies(DEST, 2)
     [failure] = moto.bodies(DLQ, 1)
     assert {r["requestPayload"]["api_request_id"] for r in successes} == {"api-1", "api-2"}
@@ -67,13 +62,13 @@ def test_no_record_is_lost_across_endpoint_outages(harness: Harness, moto: MotoS
     engine.start()
     store = harness.store()
     for index in range(5):
-        engine.submit(event(f"api-{index}", str(index)))
+        engine.submit(NAME, event(f"api-{index}", str(index)))
     wait_until(lambda: store.pending_events() == 0 and store.outbox_size() == 5)
     moto.up()
     wait_until(lambda: store.outbox_size() == 0, timeout=15)
     moto.down()  # a second outage, while more events arrive
     for index in range(5, 10):
-        engine.submit(event(f"api-{index}", str(index)))
+        engine.submit(NAME, event(f"api-{index}", str(index)))
     wait_until(lambda: store.pending_events() == 0 and store.outbox_size() == 5)
     moto.up()
     wait_until(lambda: store.outbox_size() == 0, timeout=15)
@@ -137,9 +132,9 @@ def _outgoing(seq: int) -> OutgoingMessage:
 def test_a_refused_record_is_kept_locally_and_a_failed_one_retried(harness: Harness) -> None:
     store: Store = harness.store()
     for index in range(3):
-        store.add_event(f"r{index}", "{}", 0)
+        store.add_event(NAME, f"r{index}", "{}", 0)
         store.heartbeat("w", 0)
-        claim = store.claim_event("w", 0, 5)
+        claim = store.claim_event("w", 0, 5, [NAME])
         assert claim is not None
         store.complete(claim, queue=DEST, body=f'{{"i": {index}}}', delivery=SQS, now=0)
     seqs = [m.seq for m in store.claim_outbox("probe", 0, 5, 10)]

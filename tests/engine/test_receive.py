@@ -10,23 +10,21 @@ from typing import Any
 
 import pytest
 
-from chalicelib.async_policy import GET_SQUARE_FN_POLICY
 from local_async import receive
 from local_async.settings import PROJECT_DIR
 from local_async.store import LOCAL, Store
+from tests.engine.helpers import DEST, DLQ
 from tests.support.engine_e2e import run_receive_cli
 
-DEST = GET_SQUARE_FN_POLICY.destination_queue_name
-DLQ = GET_SQUARE_FN_POLICY.dead_letter_queue_name
 NOW = 1_700_000_000.0
 
 
 def put_record(state_dir: Path, queue: str, body: str, now: float = NOW) -> None:
     store = Store.open(state_dir)
     try:
-        store.add_event(f"r-{body}", "{}", now)
+        store.add_event("fn", f"r-{body}", "{}", now)
         store.heartbeat("writer", now)
-        claim = store.claim_event("writer", now, 5)
+        claim = store.claim_event("writer", now, 5, ["fn"])
         assert claim is not None
         assert store.complete(claim, queue=queue, body=body, delivery=LOCAL, now=now)
     finally:

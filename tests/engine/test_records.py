@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib import json_codec
+from chalicelib.async_api import json_codec
 from local_async import records
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:app-dev-fn:$LATEST"

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 
 from local_async.function_config import FunctionConfigError, read_local_function
-from local_async.settings import PROJECT_DIR, Settings, SettingsError, state_dir
+from local_async.settings import PROJECT_DIR, EngineSettings, SettingsError, state_dir
 
 
 def test_defaults(tmp_path: Path) -> None:
-    settings = Settings.from_environment({"HOME": str(tmp_path)})
+    settings = EngineSettings.from_environment({"HOME": str(tmp_path)})
     assert settings.retry_base_delay_seconds == 1.0
     assert settings.concurrency == 4
     assert settings.sqs_endpoint_url is None
@@ -43,7 +43,7 @@ def test_a_store_inside_the_project_is_refused() -> None:
 
 
 def test_knobs_are_read(tmp_path: Path) -> None:
-    settings = Settings.from_environment(
+    settings = EngineSettings.from_environment(
         {
             "ASYNC_STATE_DIR": str(tmp_path),
             "ASYNC_RETRY_BASE_DELAY_SECONDS": "0.25",
@@ -63,13 +63,13 @@ def test_knobs_are_read(tmp_path: Path) -> None:
 def test_aws_region_wins_over_aws_default_region(tmp_path: Path) -> None:
     env = {"ASYNC_STATE_DIR": str(tmp_path), "AWS_REGION": "ap-south-1"}
     env["AWS_DEFAULT_REGION"] = "eu-west-1"
-    assert Settings.from_environment(env).region == "ap-south-1"
+    assert EngineSettings.from_environment(env).region == "ap-south-1"
 
 
 @pytest.mark.parametrize("value", ["abc", "-1", "nan", "inf"])
 def test_a_bad_base_delay_is_named(tmp_path: Path, value: str) -> None:
     with pytest.raises(SettingsError, match=r"ASYNC_RETRY_BASE_DELAY_SECONDS=.*seconds >= 0"):
-        Settings.from_environment(
+        EngineSettings.from_environment(
             {"ASYNC_STATE_DIR": str(tmp_path), "ASYNC_RETRY_BASE_DELAY_SECONDS": value}
         )
 
@@ -77,7 +77,9 @@ def test_a_bad_base_delay_is_named(tmp_path: Path, value: str) -> None:
 @pytest.mark.parametrize("value", ["0", "65", "2.5", "four", "٣"])
 def test_a_bad_concurrency_is_named(tmp_path: Path, value: str) -> None:
     with pytest.raises(SettingsError, match=r"ASYNC_CONCURRENCY=.*from 1 to 64"):
-        Settings.from_environment({"ASYNC_STATE_DIR": str(tmp_path), "ASYNC_CONCURRENCY": value})
+        EngineSettings.from_environment(
+            {"ASYNC_STATE_DIR": str(tmp_path), "ASYNC_CONCURRENCY": value}
+        )
 
 
 def test_the_project_s_function_as_chalice_would_deploy_it() -> None:

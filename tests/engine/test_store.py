@@ -33,7 +33,7 @@ def test_the_store_is_owner_only(tmp_path: Path) -> None:
     directory = tmp_path / "state"
     opened = Store.open(directory)
     try:
-        opened.add_event("r1", "{}", NOW)  # writes the -wal file
+        opened.add_event("fn", "r1", "{}", NOW)  # writes the -wal file
         assert mode(directory) == 0o700
         files = sorted(directory.iterdir())
         assert {f.name for f in files} >= {"engine.sqlite3", "engine.sqlite3-wal"}
@@ -50,7 +50,7 @@ def test_an_existing_directory_is_made_owner_only(tmp_path: Path) -> None:
 
 
 def test_an_event_is_committed_before_add_event_returns(store: Store, tmp_path: Path) -> None:
-    store.add_event("r1", '{"n": 1}', NOW)
+    store.add_event("fn", "r1", '{"n": 1}', NOW)
     other = Store.open(tmp_path / "state")  # another process's view
     try:
         assert other.pending_events() == 1
@@ -77,35 +77,35 @@ def test_a_store_from_another_schema_version_is_refused(tmp_path: Path) -> None:
 
 def test_only_due_events_are_claimed_oldest_first(store: Store) -> None:
     store.heartbeat("a", NOW)
-    store.add_event("second", "{}", NOW + 1)
-    store.add_event("first", "{}", NOW)
-    store.add_event("later", "{}", NOW + 100)
-    assert store.next_due_at(NOW, LEASE) == NOW
-    first = store.claim_event("a", NOW + 2, LEASE)
-    second = store.claim_event("a", NOW + 2, LEASE)
+    store.add_event("fn", "second", "{}", NOW + 1)
+    store.add_event("fn", "first", "{}", NOW)
+    store.add_event("fn", "later", "{}", NOW + 100)
+    assert store.next_due_at(NOW, LEASE, ["fn"]) == NOW
+    first = store.claim_event("a", NOW + 2, LEASE, ["fn"])
+    second = store.claim_event("a", NOW + 2, LEASE, ["fn"])
     assert (first and first.request_id, second and second.request_id) == ("first", "second")
-    assert store.claim_event("a", NOW + 2, LEASE) is None
-    assert store.next_due_at(NOW + 2, LEASE) == NOW + 100
+    assert store.claim_event("a", NOW + 2, LEASE, ["fn"]) is None
+    assert store.next_due_at(NOW + 2, LEASE, ["fn"]) == NOW + 100
 
 
 def test_a_live_owner_s_lease_is_exclusive(store: Store) -> None:
-    store.add_event("r1", "{}", NOW)
+    store.add_event("fn", "r1", "{}", NOW)
     store.heartbeat("a", NOW)
     store.heartbeat("b", NOW)
-    assert store.claim_event("a", NOW, LEASE) is not None
+    assert store.claim_event("a", NOW, LEASE, ["fn"]) is not None
     store.heartbeat("a", NOW + 4)
-    assert store.claim_event("b", NOW + 8, LEASE) is None
-    assert store.next_due_at(NOW + 8, LEASE) is None
+    assert store.claim_event("b", NOW + 8, LEASE, ["fn"]) is None
+    assert store.next_due_at(NOW + 8, LEASE, ["fn"]) is None
 
 
 def test_a_dead_owner_s_lease_lapses_and_its_late_outcome_is_ignored(store: Store) -> None:
-    store.add_event("r1", "{}", NOW)
+    store.add_event("fn", "r1", "{}", NOW)
     store.heartbeat("dead", NOW)
-    stale = store.claim_event("dead", NOW, LEASE)
+    stale = store.claim_event("dead", NOW, LEASE, ["fn"])
     assert stale is not None
     store.heartbeat("b", NOW + LEASE + 1)
-    assert store.claim_event("b", NOW + LEASE - 1, LEASE) is None
-    fresh = store.claim_event("b", NOW + LEASE + 1, LEASE)
+    assert store.claim_event("b", NOW + LEASE - 1, LEASE, ["fn"]) is None
+    fresh = store.claim_event("b", NOW + LEASE + 1, LEASE, ["fn"])
     assert fresh is not None and fresh.request_id == "r1"
     assert fresh.failed_attempts == 0  # the interrupted attempt is not counted
     # The dead owner wakes up (a paused process) and reports: fenced off.
@@ -118,35 +118,35 @@ def test_a_dead_owner_s_lease_lapses_and_its_late_outcome_is_ignored(store: Stor
 
 
 def test_retiring_an_owner_frees_its_leases_at_once(store: Store) -> None:
-    store.add_event("r1", "{}", NOW)
+    store.add_event("fn", "r1", "{}", NOW)
     store.heartbeat("a", NOW)
-    claim = store.claim_event("a", NOW, LEASE)
+    claim = store.claim_event("a", NOW, LEASE, ["fn"])
     assert claim is not None
     store.retire_owner("a")
     store.heartbeat("b", NOW)
-    assert store.claim_event("b", NOW, LEASE) is not None
+    assert store.claim_event("b", NOW, LEASE, ["fn"]) is not None
     assert not store.complete(claim, queue="q", body="x", delivery=LOCAL, now=NOW)
 
 
 def test_a_released_claim_runs_again(store: Store) -> None:
-    store.add_event("r1", "{}", NOW)
+    store.add_event("fn", "r1", "{}", NOW)
     store.heartbeat("a", NOW)
-    claim = store.claim_event("a", NOW, LEASE)
+    claim = store.claim_event("a", NOW, LEASE, ["fn"])
     assert claim is not None
     store.release(claim)
-    again = store.claim_event("a", NOW, LEASE)
+    again = store.claim_event("a", NOW, LEASE, ["fn"])
     assert again is not None and again.token != claim.token
 
 
 def test_a_rescheduled_event_waits_and_keeps_its_history(store: Store) -> None:
-    store.add_event("r1", "{}", NOW)
+    store.add_event("fn", "r1", "{}", NOW)
     store.heartbeat("a", NOW)
-    claim = store.claim_event("a", NOW, LEASE)
+    claim = store.claim_event("a", NOW, LEASE, ["fn"])
     assert claim is not None
     assert store.reschedule(claim, failed_attempts=1, due_at=NOW + 2, last_error='{"e": 1}')
-    assert store.claim_event("a", NOW + 1, LEASE) is None
-    assert store.next_due_at(NOW + 1, LEASE) == NOW + 2
-    retry = store.claim_event("a", NOW + 2, LEASE)
+    assert store.claim_event("a", NOW + 1, LEASE, ["fn"]) is None
+    assert store.next_due_at(NOW + 1, LEASE, ["fn"]) == NOW + 2
+    retry = store.claim_event("a", NOW + 2, LEASE, ["fn"])
     assert retry is not None
     assert (retry.failed_attempts, retry.last_error, retry.accepted_at) == (1, '{"e": 1}', NOW)
 
@@ -155,17 +155,17 @@ def test_forgetting_dead_owners_keeps_live_ones(store: Store) -> None:
     store.heartbeat("dead", NOW)
     store.heartbeat("live", NOW + 10)
     store.forget_dead_owners(NOW + 10, LEASE)
-    store.add_event("r1", "{}", NOW)
-    claim = store.claim_event("live", NOW + 10, LEASE)
+    store.add_event("fn", "r1", "{}", NOW)
+    claim = store.claim_event("live", NOW + 10, LEASE, ["fn"])
     assert claim is not None
-    assert store.claim_event("dead", NOW + 10, LEASE) is None
+    assert store.claim_event("dead", NOW + 10, LEASE, ["fn"]) is None
 
 
 def put_record(store: Store, queue: str, body: str, now: float, delivery: str = LOCAL) -> None:
     request_id = f"r-{body}"
-    store.add_event(request_id, "{}", now)
+    store.add_event("fn", request_id, "{}", now)
     store.heartbeat("writer", now)
-    claim = store.claim_event("writer", now, LEASE)
+    claim = store.claim_event("writer", now, LEASE, ["fn"])
     assert claim is not None and claim.request_id == request_id
     assert store.complete(claim, queue=queue, body=body, delivery=delivery, now=now)
 

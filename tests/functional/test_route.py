@@ -1,4 +1,4 @@
-"""Every contract row of DESIGN.md through Chalice's own test client."""
+"""Every contract row of the README through Chalice's own test client."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pytest
 from chalice.test import Client
 
 from app import app
-from chalicelib import arithmetic, contract
+from chalicelib.async_api import contract
+from chalicelib.square import arithmetic
 
 CONTEXT_KEYS = list(contract.CONTEXT_KEYS)
 
@@ -139,16 +140,17 @@ def test_async_call_with_a_bad_number_is_still_accepted(client: Client) -> None:
 
 def test_the_pure_function_answers_direct_invocations(client: Client) -> None:
     event = contract.build_event(
-        number="12",
+        path_parameters={"number": "12"},
         invocation_type="RequestResponse",
         stage="dev",
         request_id="direct-1",
+        resource_path="/square/{number}",
         http_method="GET",
         source_ip="10.0.0.1",
         user_agent="lambda-invoke",
     )
     payload = client.lambda_.invoke("get_square_fn", dict(event)).payload
-    assert payload == contract.sync_body(event, 144)
+    assert payload == contract.sync_body(event, {"square_of_your_number_is": 144})
 
 
 @pytest.mark.parametrize(

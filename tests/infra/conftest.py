@@ -42,11 +42,10 @@ class Synthesized:
         (found,) = self.resources(resource_type).items()
         return found
 
-    def square_operation(self) -> dict[str, Any]:
+    def operation(self, route: str) -> dict[str, Any]:
+        """The API's ``get`` operation of ``route``."""
         _, api = self.resource("AWS::Serverless::Api")
-        operation: dict[str, Any] = api["Properties"]["DefinitionBody"]["paths"][
-            "/square/{number}"
-        ]["get"]
+        operation: dict[str, Any] = api["Properties"]["DefinitionBody"]["paths"][route]["get"]
         return operation
 
 
@@ -63,13 +62,11 @@ def offline_environment(outdir: Path) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
-    """Run ``infrastructure/app.py`` (the CDK app) once, offline, cdk-nag included."""
-    outdir = tmp_path_factory.mktemp("cdk.out")
+def synthesize(project_dir: Path, outdir: Path) -> Synthesized:
+    """Run ``infrastructure/app.py`` (the CDK app) of ``project_dir``, offline, cdk-nag included."""
     run = subprocess.run(
         [sys.executable, "app.py"],
-        cwd=INFRASTRUCTURE,
+        cwd=project_dir / "infrastructure",
         env=offline_environment(outdir),
         capture_output=True,
         text=True,
@@ -80,3 +77,17 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
     synthesized = Synthesized(outdir=outdir, template={})
     template = json.loads(synthesized.template_path.read_text(encoding="utf-8"))
     return Synthesized(outdir=outdir, template=template)
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """This project's stack, synthesized once."""
+    return synthesize(REPO_ROOT, tmp_path_factory.mktemp("cdk.out"))
+
+
+@pytest.fixture(scope="session")
+def fixture_synthesized(
+    fixture_project: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Synthesized:
+    """The fixture project's stack (two functions), synthesized once."""
+    return synthesize(fixture_project, tmp_path_factory.mktemp("fixture-cdk.out"))

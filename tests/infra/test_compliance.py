@@ -20,10 +20,19 @@ ACKNOWLEDGED = {
 }
 
 
-def test_cfn_lint_finds_nothing(synthesized: Synthesized) -> None:
+@pytest.fixture(params=["project", "fixture"])
+def stack(request: pytest.FixtureRequest, synthesized: Synthesized) -> Synthesized:
+    """This project's stack, and the fixture's (two functions)."""
+    if request.param == "project":
+        return synthesized
+    fixture: Synthesized = request.getfixturevalue("fixture_synthesized")
+    return fixture
+
+
+def test_cfn_lint_finds_nothing(stack: Synthesized) -> None:
     cfn_lint = Path(sys.executable).with_name("cfn-lint")
     run = subprocess.run(
-        [str(cfn_lint), "--format", "json", str(synthesized.template_path)],
+        [str(cfn_lint), "--format", "json", str(stack.template_path)],
         capture_output=True,
         text=True,
         timeout=120,
@@ -37,10 +46,10 @@ def test_cfn_lint_finds_nothing(synthesized: Synthesized) -> None:
     assert run.returncode == 0, run.stderr
 
 
-def test_cdk_nag_reports_no_unacknowledged_finding(synthesized: Synthesized) -> None:
+def test_cdk_nag_reports_no_unacknowledged_finding(stack: Synthesized) -> None:
     # infrastructure/app.py registers AwsSolutionsChecks: any finding fails the synthesis
     # (the session fixture asserts it succeeded); the report lists none.
-    report = json.loads((synthesized.outdir / "validation-report.json").read_text())
+    report = json.loads((stack.outdir / "validation-report.json").read_text())
     failures = [r for r in report["pluginReports"] if r["conclusion"] != "success"]
     assert failures == []
 
@@ -67,12 +76,10 @@ def test_each_acknowledgment_is_needed(monkeypatch: pytest.MonkeyPatch, tmp_path
     import aws_cdk as cdk
 
     from infrastructure import app as cdk_app
-    from infrastructure.stacks import square_stack
+    from infrastructure.stacks import nag
 
     skipped: list[str] = []
-    monkeypatch.setattr(
-        square_stack, "_acknowledge", lambda construct, rule, reason: skipped.append(rule)
-    )
+    monkeypatch.setattr(nag, "acknowledge", lambda construct, rule, reason: skipped.append(rule))
     app = cdk.App(outdir=str(tmp_path))
     cdk_app.build(app)
     with pytest.raises(RuntimeError, match="ValidationFailed"):

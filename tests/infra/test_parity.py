@@ -2,21 +2,26 @@
 
 For each request, the route answers through ``chalice.test.Client`` while a probe
 records the event it builds. The same request then goes through the deployed
-path, offline: the stack's request template (taken from the synthesized template)
-renders the event Lambda would receive, the override it sets picks the
-invocation type, ``get_square_fn`` runs on the rendered event as Lambda would run
-it, the integration response is selected as API Gateway selects it, and the
-response template renders the status and body. The route's fresh request id,
-stage and source ip are injected as ``$context`` so both sides can be compared
-key for key.
+path, offline: the stack's request template for the route (taken from the
+synthesized template) renders the event Lambda would receive, the override it
+sets picks the invocation type, the function runs on the rendered event as
+Lambda would run it, the integration response is selected as API Gateway
+selects it, and the response template renders the status and body. The
+route's fresh request id, stage and source ip are injected as ``$context`` so
+both sides can be compared key for key.
+
+The example's route is checked against this project's stack; both routes of
+the fixture project (the example and a second function with two parameters)
+against the fixture's stack.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 from urllib.parse import parse_qsl, quote
 
@@ -26,38 +31,49 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import app as app_module
-from chalicelib import contract, invokers, json_codec
+from chalicelib.async_api import AsyncFunction, contract, json_codec
+from chalicelib.async_api import api as api_module
+from chalicelib.async_api.processor import process
 from tests.infra.conftest import Synthesized
 from tests.infra.vtl import RequestContext, render_request, render_response
+from tests.support.declared import SQUARE
 
-#: The pure function as Lambda runs it (the probe below replaces the module's name).
-GET_SQUARE_FN = app_module.get_square_fn
 JSON = "application/json"
 LAMBDA_REQUEST_ID = "5f1f5e1e-0000-4000-8000-000000000000"
 
 
 @dataclass(frozen=True)
 class Call:
-    """One client request: the number text, headers, query string.
+    """One client request: the text of each path parameter, headers, query string.
 
-    ``number`` is the text the client means, percent-encoded into the path; with
+    Each value is the text the client means, percent-encoded into the path; with
     ``encoded`` it is the path segment exactly as the client sends it.
     """
 
-    number: str
+    segments: Mapping[str, str]
     headers: dict[str, str] = field(default_factory=dict)
     query: str = ""
     encoded: bool = False
+    function: AsyncFunction = SQUARE
+
+    @classmethod
+    def square(cls, number: str, headers: dict[str, str] | None = None, **options: Any) -> Call:
+        return cls({"number": number}, headers or {}, **options)
 
     @property
-    def segment(self) -> str:
-        """The path segment as sent: what API Gateway passes on, still encoded."""
-        return self.number if self.encoded else quote(self.number, safe="")
+    def raw(self) -> dict[str, str]:
+        """Each path segment as sent: what API Gateway passes on, still encoded."""
+        return {
+            name: value if self.encoded else quote(value, safe="")
+            for name, value in self.segments.items()
+        }
 
     @property
     def path(self) -> str:
-        suffix = f"?{self.query}" if self.query else ""
-        return f"/square/{self.segment}{suffix}"
+        path = self.function.route
+        for name, segment in self.raw.items():
+            path = path.replace("{" + name + "}", segment)
+        return path + (f"?{self.query}" if self.query else "")
 
     @property
     def user_agent(self) -> str | None:
@@ -76,57 +92,77 @@ class Answer:
 
 
 class RouteProbe:
-    """Records the event the route hands to get_square_fn, sync or async."""
+    """Records each event the route hands to a function, run now or accepted for later."""
 
     def __init__(self) -> None:
         self.events: list[dict[str, Any]] = []
 
-    def get_square_fn(self, event: dict[str, Any], context: Any) -> Any:
+    def process(self, *arguments: Any) -> contract.Body:
+        *_, event, _context = arguments
         self.events.append(dict(event))
-        return GET_SQUARE_FN(event, context)
+        return process(*arguments)
 
-    def submit(self, event: contract.SquareEvent) -> None:
+    def submit(self, function_name: str, event: Mapping[str, Any]) -> None:
         self.events.append(dict(event))
 
     def start(self) -> None:
         """Nothing to resume."""
 
 
+@dataclass
+class Target:
+    """An app and its synthesized stack: what parity compares."""
+
+    module: ModuleType
+    client: Client
+    synthesized: Synthesized
+
+
 @pytest.fixture(scope="module")
-def client() -> Iterator[Client]:
-    with Client(app_module.app) as test_client:
-        yield test_client
+def square_target(synthesized: Synthesized) -> Iterator[Target]:
+    with Client(app_module.app) as client:
+        yield Target(app_module, client, synthesized)
+
+
+@pytest.fixture(scope="module")
+def fixture_target(fixture_synthesized: Synthesized, fixture_app: ModuleType) -> Iterator[Target]:
+    with Client(fixture_app.app) as client:
+        yield Target(fixture_app, client, fixture_synthesized)
 
 
 @pytest.fixture
-def probe(monkeypatch: pytest.MonkeyPatch) -> RouteProbe:
+def probe(monkeypatch: pytest.MonkeyPatch) -> Iterator[RouteProbe]:
     recorder = RouteProbe()
-    monkeypatch.setattr(app_module, "get_square_fn", recorder.get_square_fn)
-    monkeypatch.setattr(app_module, "_async_invoker", invokers.LazyInvoker(lambda: recorder))
-    return recorder
+    # A spy on the processor: every event a function runs on, whatever the answer.
+    monkeypatch.setattr(api_module, "process", recorder.process)
+    yield recorder
 
 
-def route(client: Client, probe: RouteProbe, call: Call) -> tuple[Answer, dict[str, Any]]:
+def route(target: Target, probe: RouteProbe, call: Call) -> tuple[Answer, dict[str, Any]]:
     """The Chalice route's answer and the event it built."""
-    response = client.http.get(call.path, headers=call.headers)
+    with target.module.api.invoker_replaced_by(probe):
+        response = target.client.http.get(call.path, headers=call.headers)
     assert response.headers["Content-Type"] == JSON
     (event,) = probe.events
     probe.events.clear()
     return Answer(response.status_code, response.body.decode("utf-8")), event
 
 
-def lambda_answer(event: dict[str, Any], invocation_type: str) -> tuple[str, str | None]:
+def lambda_answer(
+    target: Target, function: AsyncFunction, event: dict[str, Any], invocation_type: str
+) -> tuple[str, str | None]:
     """What Lambda gives API Gateway: the payload text, and the errorMessage if any."""
     if invocation_type == "Event":
         return "", None  # 202, no payload: the function runs later
+    handler = next(f for f in target.module.api.functions if f.name == function.name)
     try:
-        result = GET_SQUARE_FN(event, None)
+        result = handler.lambda_handler(event, None)
     except Exception as failure:  # as the Python runtime reports an unhandled error
         payload = {
             "errorMessage": str(failure),
             "errorType": type(failure).__name__,
             "requestId": LAMBDA_REQUEST_ID,
-            "stackTrace": ['  File "/var/task/app.py", line 1, in get_square_fn\n'],
+            "stackTrace": ['  File "/var/task/app.py", line 1, in handler\n'],
         }
         return json.dumps(payload), str(failure)
     return json_codec.dumps(result), None
@@ -143,20 +179,24 @@ def integration_response(integration: dict[str, Any], error_message: str | None)
 
 
 def api_gateway(
-    synthesized: Synthesized, call: Call, context: RequestContext
+    target: Target, call: Call, context: RequestContext
 ) -> tuple[Answer, list[tuple[str, Any]], str]:
     """The deployed path, offline: its answer, the event, the invocation type."""
-    integration = synthesized.square_operation()["x-amazon-apigateway-integration"]
+    integration = target.synthesized.operation(call.function.route)[
+        "x-amazon-apigateway-integration"
+    ]
     request = render_request(
         integration["requestTemplates"][JSON],
         context,
-        path={"number": call.segment},
+        path=call.raw,
         headers=call.headers,
         querystring=dict(parse_qsl(call.query)),
     )
     event_pairs = request.json()
     invocation_type = request.request_headers["X-Amz-Invocation-Type"]
-    payload, error_message = lambda_answer(dict(event_pairs), invocation_type)
+    payload, error_message = lambda_answer(
+        target, call.function, dict(event_pairs), invocation_type
+    )
     response = integration_response(integration, error_message)
     rendered = render_response(response["responseTemplates"][JSON], context, payload)
     status = rendered.status if rendered.status is not None else int(response["statusCode"])
@@ -164,26 +204,26 @@ def api_gateway(
     return answer, event_pairs, invocation_type
 
 
-def assert_parity(
-    synthesized: Synthesized, client: Client, probe: RouteProbe, call: Call
-) -> tuple[Answer, dict[str, Any]]:
-    expected, route_event = route(client, probe, call)
+def assert_parity(target: Target, probe: RouteProbe, call: Call) -> tuple[Answer, dict[str, Any]]:
+    expected, route_event = route(target, probe, call)
     context = RequestContext(
         stage=route_event["api_stage"],
         request_id=route_event["api_request_id"],
         source_ip=route_event["source_ip"],
         user_agent=call.user_agent,
+        resource_path=call.function.route,
     )
-    answer, event_pairs, invocation_type = api_gateway(synthesized, call, context)
+    answer, event_pairs, invocation_type = api_gateway(target, call, context)
     assert event_pairs == list(route_event.items()), "the template builds the route's event"
-    assert dict(event_pairs)["number"] == call.segment, "the path parameter is passed raw"
+    for name, segment in call.raw.items():
+        assert dict(event_pairs)[name] == segment, f"path parameter {name} is passed raw"
     is_event = route_event["invocation_type"] == contract.EVENT
     assert invocation_type == ("Event" if is_event else "RequestResponse")
     assert answer.status == expected.status, (answer, expected)
     assert answer.json() == expected.json(), (answer, expected)
     if expected.status in (200, 400):
         assert answer.text == expected.text, "the function's body passes through unchanged"
-    # Only Lambda's function-error payload is parsed: big squares never go through JSONPath.
+    # Only Lambda's function-error payload is parsed: big results never go through JSONPath.
     assert answer.parsed_body == (expected.status == 502), answer
     return expected, route_event
 
@@ -242,10 +282,8 @@ def short_id(number: str) -> str:
 
 
 @pytest.mark.parametrize("number", SYNC_NUMBERS, ids=short_id)
-def test_sync_squares_match(
-    synthesized: Synthesized, client: Client, probe: RouteProbe, number: str
-) -> None:
-    expected, _ = assert_parity(synthesized, client, probe, Call(number))
+def test_sync_squares_match(square_target: Target, probe: RouteProbe, number: str) -> None:
+    expected, _ = assert_parity(square_target, probe, Call.square(number))
     assert expected.status == 200
 
 
@@ -264,15 +302,14 @@ def test_sync_squares_match(
 )
 @pytest.mark.parametrize("headers", [{}, {"InvocationType": "Event"}], ids=repr)
 def test_percent_encoded_numbers_match(
-    synthesized: Synthesized,
-    client: Client,
+    square_target: Target,
     probe: RouteProbe,
     segment: str,
     square: object,
     headers: dict[str, str],
 ) -> None:
     expected, route_event = assert_parity(
-        synthesized, client, probe, Call(segment, headers, encoded=True)
+        square_target, probe, Call.square(segment, headers, encoded=True)
     )
     assert route_event["number"] == segment
     if headers:
@@ -287,9 +324,9 @@ def test_percent_encoded_numbers_match(
 
 @pytest.mark.parametrize("number", HOSTILE_NUMBERS, ids=ascii)
 def test_bad_numbers_match_with_a_400(
-    synthesized: Synthesized, client: Client, probe: RouteProbe, number: str
+    square_target: Target, probe: RouteProbe, number: str
 ) -> None:
-    expected, _ = assert_parity(synthesized, client, probe, Call(number))
+    expected, _ = assert_parity(square_target, probe, Call.square(number))
     assert expected.status == 400
     assert dict(expected.json())["error"] == "InvalidNumber"
 
@@ -299,9 +336,9 @@ def test_bad_numbers_match_with_a_400(
 )
 @pytest.mark.parametrize("name", ["InvocationType", "invocationtype", "INVOCATIONTYPE"])
 def test_async_answers_match_with_a_202(
-    synthesized: Synthesized, client: Client, probe: RouteProbe, number: str, name: str
+    square_target: Target, probe: RouteProbe, number: str, name: str
 ) -> None:
-    expected, _ = assert_parity(synthesized, client, probe, Call(number, {name: "Event"}))
+    expected, _ = assert_parity(square_target, probe, Call.square(number, {name: "Event"}))
     assert expected.status == 202
     assert [key for key, _ in expected.json()] == [
         *contract.CONTEXT_KEYS,
@@ -311,14 +348,14 @@ def test_async_answers_match_with_a_202(
 
 
 def test_async_bad_number_is_accepted_and_its_record_carries_the_400_body(
-    synthesized: Synthesized, client: Client, probe: RouteProbe
+    square_target: Target, probe: RouteProbe
 ) -> None:
     expected, route_event = assert_parity(
-        synthesized, client, probe, Call("abc", {"InvocationType": "Event"})
+        square_target, probe, Call.square("abc", {"InvocationType": "Event"})
     )
     assert expected.status == 202
     # What lands in the success destination's responsePayload, in the cloud and locally.
-    result = GET_SQUARE_FN(route_event, None)
+    result = SQUARE.lambda_handler(route_event, None)
     assert result["error"] == "InvalidNumber"
     assert result["api_request_id"] == route_event["api_request_id"]
 
@@ -334,9 +371,9 @@ def test_async_bad_number_is_accepted_and_its_record_carries_the_400_body(
     ids=repr,
 )
 def test_request_response_header_variants_match(
-    synthesized: Synthesized, client: Client, probe: RouteProbe, headers: dict[str, str]
+    square_target: Target, probe: RouteProbe, headers: dict[str, str]
 ) -> None:
-    expected, _ = assert_parity(synthesized, client, probe, Call("12", headers))
+    expected, _ = assert_parity(square_target, probe, Call.square("12", headers))
     assert expected.status == 200
 
 
@@ -347,18 +384,18 @@ def test_request_response_header_variants_match(
 )
 @pytest.mark.parametrize("name", ["InvocationType", "invocationtype"])
 def test_unknown_invocation_types_match_with_a_400(
-    synthesized: Synthesized, client: Client, probe: RouteProbe, value: str, name: str
+    square_target: Target, probe: RouteProbe, value: str, name: str
 ) -> None:
-    expected, route_event = assert_parity(synthesized, client, probe, Call("7", {name: value}))
+    expected, route_event = assert_parity(square_target, probe, Call.square("7", {name: value}))
     assert expected.status == 400
     assert dict(expected.json())["error"] == "InvalidInvocationType"
     assert route_event["invocation_type"] == value
 
 
-def test_a_query_parameter_is_not_the_header(
-    synthesized: Synthesized, client: Client, probe: RouteProbe
-) -> None:
-    expected, _ = assert_parity(synthesized, client, probe, Call("5", query="InvocationType=Event"))
+def test_a_query_parameter_is_not_the_header(square_target: Target, probe: RouteProbe) -> None:
+    expected, _ = assert_parity(
+        square_target, probe, Call.square("5", query="InvocationType=Event")
+    )
     assert expected.status == 200
 
 
@@ -367,8 +404,7 @@ def test_a_query_parameter_is_not_the_header(
 )
 @pytest.mark.parametrize("invocation", [None, "Event"])
 def test_user_agent_variants_match(
-    synthesized: Synthesized,
-    client: Client,
+    square_target: Target,
     probe: RouteProbe,
     user_agent: str | None,
     invocation: str | None,
@@ -376,24 +412,74 @@ def test_user_agent_variants_match(
     headers = {} if user_agent is None else {"User-Agent": user_agent}
     if invocation is not None:
         headers["InvocationType"] = invocation
-    assert_parity(synthesized, client, probe, Call("3", headers))
+    assert_parity(square_target, probe, Call.square("3", headers))
 
 
 @pytest.mark.parametrize("headers", [{}, {"InvocationType": "Event"}], ids=repr)
 def test_function_errors_match(
-    synthesized: Synthesized,
-    client: Client,
+    square_target: Target,
     probe: RouteProbe,
     monkeypatch: pytest.MonkeyPatch,
     headers: dict[str, str],
 ) -> None:
     monkeypatch.setenv("SQUARE_FAULT_RATE", "1")
-    expected, _ = assert_parity(synthesized, client, probe, Call("4", headers))
+    expected, _ = assert_parity(square_target, probe, Call.square("4", headers))
     if headers:
         assert expected.status == 202  # accepted: Lambda retries, then the DLQ
     else:
         assert expected.status == 502
         assert dict(expected.json())["error"] == "FunctionError"
+
+
+# -- a second function of another shape: the fixture project -------------------
+
+REPORT_ROUTE = "/reports/{account}/{month}"
+
+
+def report_call(fixture_app: ModuleType, account: str, month: str, **options: Any) -> Call:
+    (report,) = (f for f in fixture_app.api.functions if f.route == REPORT_ROUTE)
+    return Call({"account": account, "month": month}, function=report, **options)
+
+
+@pytest.mark.parametrize(
+    ("account", "month", "headers", "status", "error"),
+    [
+        ("acme", "2026-02", {}, 200, None),
+        ("acme", "2024-02", {"invocationtype": "RequestResponse"}, 200, None),
+        ("acme", "2026-11", {"InvocationType": "Event"}, 202, None),
+        ("ACME", "2026-11", {}, 400, "InvalidAccount"),
+        ("acme", "2026-13", {}, 400, "InvalidMonth"),
+        ("acme", "%FF", {}, 400, "InvalidMonth"),
+        ("ac me", "2026-11", {}, 400, "InvalidAccount"),
+        ('a"c\\', "2026-11", {"InvocationType": "Event"}, 202, None),
+        ("acme", "2026-11", {"InvocationType": "DryRun"}, 400, "InvalidInvocationType"),
+    ],
+)
+def test_a_second_function_with_two_parameters_matches(
+    fixture_target: Target,
+    probe: RouteProbe,
+    account: str,
+    month: str,
+    headers: dict[str, str],
+    status: int,
+    error: str | None,
+) -> None:
+    call = report_call(fixture_target.module, account, month, headers=headers)
+    expected, _ = assert_parity(fixture_target, probe, call)
+    assert expected.status == status, expected
+    body = dict(expected.json())
+    assert body.get("error") == error
+    if status == 200:
+        assert body["days"] == {"2026-02": 28, "2024-02": 29}[month]
+
+
+@pytest.mark.parametrize("number", ["2", "0.1", "abc"])
+@pytest.mark.parametrize("headers", [{}, {"InvocationType": "Event"}], ids=repr)
+def test_the_example_matches_in_the_fixture_s_stack_too(
+    fixture_target: Target, probe: RouteProbe, number: str, headers: dict[str, str]
+) -> None:
+    square = next(f for f in fixture_target.module.api.functions if f.route == SQUARE.route)
+    assert_parity(fixture_target, probe, Call({"number": number}, headers, function=square))
 
 
 # -- the templates alone, on inputs the route cannot send ------------------------
@@ -425,7 +511,7 @@ def test_any_request_renders_valid_json_with_the_exact_values(
     # The path parameter as API Gateway passes it: the client's percent-encoding of
     # the number, or (clients that do not encode everything) any text at all.
     segment = quote(number, safe="") if encode else number
-    integration = synthesized.square_operation()["x-amazon-apigateway-integration"]
+    integration = synthesized.operation(SQUARE.route)["x-amazon-apigateway-integration"]
     headers = {} if header is None else {"InvocationType": header}
     rendered = render_request(
         integration["requestTemplates"][JSON],
@@ -436,7 +522,7 @@ def test_any_request_renders_valid_json_with_the_exact_values(
     event = json.loads(rendered.text)
     assert event["number"] == segment, "passed raw, never decoded by the template"
     if encode:
-        assert contract.number_from_path(event["number"]) == number, "decoded exactly once"
+        assert contract.decode_path_parameter(event["number"]) == number, "decoded once"
     assert event["invocation_type"] == ("RequestResponse" if header is None else header)
     assert event["user-agent"] == (user_agent or "")
     expected = "Event" if header == "Event" else "RequestResponse"
@@ -457,7 +543,7 @@ def test_any_request_renders_valid_json_with_the_exact_values(
 def test_every_lambda_error_payload_becomes_the_502_body(
     synthesized: Synthesized, payload: dict[str, str]
 ) -> None:
-    integration = synthesized.square_operation()["x-amazon-apigateway-integration"]
+    integration = synthesized.operation(SQUARE.route)["x-amazon-apigateway-integration"]
     message = payload.get("errorMessage")
     response = integration_response(integration, message)
     values = context_values()
@@ -493,7 +579,7 @@ BIG_SQUARE = "9" * 999 + "8" + "0" * 999 + "1"  # (10**1000 - 1) ** 2: 2,000 dig
 def test_the_functions_bodies_pass_through_unparsed(
     synthesized: Synthesized, body: str, status: int
 ) -> None:
-    integration = synthesized.square_operation()["x-amazon-apigateway-integration"]
+    integration = synthesized.operation(SQUARE.route)["x-amazon-apigateway-integration"]
     template = integration_response(integration, None)["responseTemplates"][JSON]
     rendered = render_response(template, context_values(), body)
     assert not rendered.parsed_body

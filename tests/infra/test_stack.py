@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match, Template
 
-from chalicelib.async_policy import GET_SQUARE_FN_POLICY as POLICY
 from infrastructure.stacks import api_definition
 from tests.infra.conftest import Synthesized
+from tests.support.declared import DEST, DLQ, SQUARE
 
 FUNCTION = "GetSquareFn"
 FUNCTION_ROLE = "GetSquareFnRole"
@@ -39,7 +39,7 @@ def arn_of(logical_id: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     ("name", "retention_days"),
-    [(POLICY.destination_queue_name, 4), (POLICY.dead_letter_queue_name, 14)],
+    [(DEST, 4), (DLQ, 14)],
 )
 def test_queues_are_encrypted_with_their_retention(
     template: Template, name: str, retention_days: int
@@ -57,7 +57,7 @@ def test_queues_are_encrypted_with_their_retention(
     )
 
 
-@pytest.mark.parametrize("name", [POLICY.destination_queue_name, POLICY.dead_letter_queue_name])
+@pytest.mark.parametrize("name", [DEST, DLQ])
 def test_queues_refuse_requests_without_tls(
     synthesized: Synthesized, template: Template, name: str
 ) -> None:
@@ -85,7 +85,7 @@ def test_there_are_exactly_the_two_queues_of_the_policy(synthesized: Synthesized
     names = {
         q["Properties"]["QueueName"] for q in synthesized.resources("AWS::SQS::Queue").values()
     }
-    assert names == {POLICY.destination_queue_name, POLICY.dead_letter_queue_name}
+    assert names == {DEST, DLQ}
 
 
 # -- Lambda asynchronous configuration ----------------------------------------
@@ -99,15 +99,11 @@ def test_event_invoke_config_comes_from_the_async_policy(
     assert config["Properties"] == {
         "FunctionName": {"Ref": FUNCTION},
         "Qualifier": "$LATEST",
-        "MaximumRetryAttempts": POLICY.maximum_retry_attempts,
-        "MaximumEventAgeInSeconds": POLICY.maximum_event_age_seconds,
+        "MaximumRetryAttempts": SQUARE.config.maximum_retry_attempts,
+        "MaximumEventAgeInSeconds": SQUARE.config.maximum_event_age_seconds,
         "DestinationConfig": {
-            "OnSuccess": {
-                "Destination": arn_of(queue_id(synthesized, POLICY.destination_queue_name))
-            },
-            "OnFailure": {
-                "Destination": arn_of(queue_id(synthesized, POLICY.dead_letter_queue_name))
-            },
+            "OnSuccess": {"Destination": arn_of(queue_id(synthesized, DEST))},
+            "OnFailure": {"Destination": arn_of(queue_id(synthesized, DLQ))},
         },
     }
     # Lambda checks, when the config is created, that the role may send to both queues.
@@ -149,8 +145,8 @@ def test_function_role_may_only_log_and_send_to_the_two_queues(
             "Effect": "Allow",
             "Action": "sqs:SendMessage",
             "Resource": [
-                arn_of(queue_id(synthesized, POLICY.destination_queue_name)),
-                arn_of(queue_id(synthesized, POLICY.dead_letter_queue_name)),
+                arn_of(queue_id(synthesized, DEST)),
+                arn_of(queue_id(synthesized, DLQ)),
             ],
         },
     ]
@@ -207,7 +203,7 @@ def test_the_api_has_only_the_square_route(synthesized: Synthesized) -> None:
 def test_method_request_declares_the_path_parameter_and_the_header(
     synthesized: Synthesized,
 ) -> None:
-    parameters = synthesized.square_operation()["parameters"]
+    parameters = synthesized.operation(SQUARE.route)["parameters"]
     assert {"name": "number", "in": "path", "required": True, "type": "string"} in parameters
     assert {
         "name": "InvocationType",
@@ -220,7 +216,7 @@ def test_method_request_declares_the_path_parameter_and_the_header(
 def test_integration_is_non_proxy_lambda_with_the_header_mapping(
     synthesized: Synthesized,
 ) -> None:
-    integration = synthesized.square_operation()["x-amazon-apigateway-integration"]
+    integration = synthesized.operation(SQUARE.route)["x-amazon-apigateway-integration"]
     assert integration["type"] == "aws"
     assert integration["httpMethod"] == "POST"
     assert integration["uri"] == {
@@ -238,10 +234,13 @@ def test_integration_is_non_proxy_lambda_with_the_header_mapping(
 
 
 def test_mapping_templates_are_the_vtl_files(synthesized: Synthesized) -> None:
-    integration = synthesized.square_operation()["x-amazon-apigateway-integration"]
+    integration = synthesized.operation(SQUARE.route)["x-amazon-apigateway-integration"]
     request = api_definition.REQUEST_TEMPLATE.read_text(encoding="utf-8")
     response = api_definition.RESPONSE_TEMPLATE.read_text(encoding="utf-8")
-    assert integration["requestTemplates"] == {"application/json": request}
+    # The stack names the route's path parameters in one line before the shared template.
+    assert integration["requestTemplates"] == {
+        "application/json": '#set($pathParameters = ["number"])\n' + request
+    }
     assert integration["responses"] == {
         "default": {"statusCode": "200", "responseTemplates": {"application/json": response}},
         ".+": {"statusCode": "502", "responseTemplates": {"application/json": response}},
@@ -251,7 +250,7 @@ def test_mapping_templates_are_the_vtl_files(synthesized: Synthesized) -> None:
 
 
 def test_method_responses_cover_every_status_the_template_sets(synthesized: Synthesized) -> None:
-    responses = synthesized.square_operation()["responses"]
+    responses = synthesized.operation(SQUARE.route)["responses"]
     assert set(responses) == {"200", "202", "400", "502"}
     response = api_definition.RESPONSE_TEMPLATE.read_text(encoding="utf-8")
     overridden = set(re.findall(r"responseOverride\.status = (\d+)", response))
@@ -304,7 +303,7 @@ def test_api_gateway_account_logging_role_is_kept_on_teardown(
     assert api["DependsOn"] == [account_id]
 
 
-def test_only_this_api_may_invoke_the_function(template: Template) -> None:
+def test_only_this_api_s_stage_may_invoke_the_function(template: Template) -> None:
     template.resource_count_is("AWS::Lambda::Permission", 1)
     template.has_resource_properties(
         "AWS::Lambda::Permission",
@@ -314,7 +313,7 @@ def test_only_this_api_may_invoke_the_function(template: Template) -> None:
             "Principal": "apigateway.amazonaws.com",
             "SourceArn": {
                 "Fn::Sub": [
-                    Match.string_like_regexp(r":\$\{RestApiId\}/\*/GET/square/\*$"),
+                    Match.string_like_regexp(r":\$\{RestApiId\}/api/GET/square/\*$"),
                     {"RestApiId": {"Ref": REST_API}},
                 ]
             },
@@ -326,7 +325,7 @@ def test_only_this_api_may_invoke_the_function(template: Template) -> None:
 
 
 def test_alarm_on_visible_messages_in_the_dlq(synthesized: Synthesized, template: Template) -> None:
-    dlq = queue_id(synthesized, POLICY.dead_letter_queue_name)
+    dlq = queue_id(synthesized, DLQ)
     template.has_resource_properties(
         "AWS::CloudWatch::Alarm",
         {
@@ -345,7 +344,7 @@ def test_the_dlq_alarm_notifies_an_sns_topic(synthesized: Synthesized) -> None:
     _, alarm = synthesized.resource("AWS::CloudWatch::Alarm")
     topic_id, topic = synthesized.resource("AWS::SNS::Topic")
     assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
-    assert synthesized.template["Outputs"]["DeadLetterAlarmTopicArn"]["Value"] == {"Ref": topic_id}
+    assert synthesized.template["Outputs"]["OnFailureAlarmTopicArn"]["Value"] == {"Ref": topic_id}
     # Encrypted with a customer managed key (CloudWatch cannot use alias/aws/sns).
     key_id = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
     key = synthesized.template["Resources"][key_id]
@@ -360,7 +359,7 @@ def test_the_dlq_alarm_notifies_an_sns_topic(synthesized: Synthesized) -> None:
     assert cloudwatch_grant["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
 
 
-def test_the_alarm_topic_takes_tls_only_and_only_this_alarm_publishes(
+def test_the_alarm_topic_takes_tls_only_and_only_the_stack_s_alarms_publish(
     synthesized: Synthesized,
 ) -> None:
     (alarm_id,) = synthesized.resources("AWS::CloudWatch::Alarm")
@@ -371,23 +370,23 @@ def test_the_alarm_topic_takes_tls_only_and_only_this_alarm_publishes(
     assert deny["Effect"] == "Deny" and deny["Principal"] == "*"
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     assert allow == {
-        "Sid": "ThisAlarmPublishes",
+        "Sid": "ThisStacksAlarmsPublish",
         "Effect": "Allow",
         "Principal": {"Service": "cloudwatch.amazonaws.com"},
         "Action": "sns:Publish",
         "Resource": {"Ref": topic_id},
         "Condition": {
-            "ArnLike": {"aws:SourceArn": arn_of(alarm_id)},
+            "ArnLike": {"aws:SourceArn": [arn_of(alarm_id)]},
             "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
         },
     }
 
 
-def test_outputs_the_api_url_and_both_queue_urls(
+def test_outputs_the_function_s_url_name_and_both_queue_urls(
     synthesized: Synthesized, template: Template
 ) -> None:
     template.has_output(
-        "GetSquareApiUrl",
+        "GetSquareFnUrl",
         {
             "Value": {
                 "Fn::Sub": [
@@ -397,16 +396,58 @@ def test_outputs_the_api_url_and_both_queue_urls(
             }
         },
     )
+    template.has_output("GetSquareFnName", {"Value": {"Ref": FUNCTION}})
     template.has_output(
-        "DestinationQueueUrl",
-        {"Value": {"Ref": queue_id(synthesized, POLICY.destination_queue_name)}},
+        "GetSquareFnOnSuccessQueueUrl",
+        {"Value": {"Ref": queue_id(synthesized, DEST)}},
     )
     template.has_output(
-        "DeadLetterQueueUrl",
-        {"Value": {"Ref": queue_id(synthesized, POLICY.dead_letter_queue_name)}},
+        "GetSquareFnOnFailureQueueUrl",
+        {"Value": {"Ref": queue_id(synthesized, DLQ)}},
     )
 
 
 def test_make_synth_file_is_where_the_makefile_says(synthesized: Synthesized) -> None:
     assert synthesized.template_path.name == "serverless-async-lambda-api.template.json"
     assert synthesized.template["Transform"] == "AWS::Serverless-2016-10-31"
+
+
+# -- many functions: the fixture project ----------------------------------------
+
+
+def test_each_declared_function_gets_its_own_async_resources_in_one_api(
+    fixture_synthesized: Synthesized,
+) -> None:
+    configs = fixture_synthesized.resources("AWS::Lambda::EventInvokeConfig")
+    assert len(configs) == 2
+    by_function = {
+        c["Properties"]["FunctionName"]["Ref"]: c["Properties"] for c in configs.values()
+    }
+    assert by_function["BuildReportFn"]["MaximumRetryAttempts"] == 1
+    assert by_function["BuildReportFn"]["MaximumEventAgeInSeconds"] == 600
+    assert by_function["GetSquareFn"]["MaximumRetryAttempts"] == 2
+    names = {
+        q["Properties"]["QueueName"]
+        for q in fixture_synthesized.resources("AWS::SQS::Queue").values()
+    }
+    assert names == {
+        DEST,
+        DLQ,
+        "async_build_report_fn_dest_queue",
+        "async_build_report_fn_dlq",
+    }
+    (api,) = fixture_synthesized.resources("AWS::Serverless::Api").values()
+    paths = api["Properties"]["DefinitionBody"]["paths"]
+    assert set(paths) == {SQUARE.route, "/reports/{account}/{month}"}
+    for route, path in paths.items():
+        integration = path["get"]["x-amazon-apigateway-integration"]
+        assert integration["type"] == "aws", route
+    report = paths["/reports/{account}/{month}"]["get"]["x-amazon-apigateway-integration"]
+    assert report["requestTemplates"]["application/json"].startswith(
+        '#set($pathParameters = ["account", "month"])\n'
+    )
+    functions = fixture_synthesized.resources("AWS::Serverless::Function")
+    assert functions["BuildReportFn"]["Properties"]["Timeout"] == 10
+    assert functions["BuildReportFn"]["Properties"]["MemorySize"] == 256
+    assert len(fixture_synthesized.resources("AWS::Lambda::Permission")) == 2
+    assert len(fixture_synthesized.resources("AWS::CloudWatch::Alarm")) == 2

@@ -1,4 +1,4 @@
-"""The stack's options: context flags of the CDK app, and the async policy it reads."""
+"""The stack's options: context flags of the CDK app, and the declarations it reads."""
 
 from __future__ import annotations
 
@@ -11,19 +11,22 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from chalicelib.async_policy import AsyncPolicy
+import app as app_module
+from chalicelib.async_api import AsyncApi, AsyncInvokeConfig
 from infrastructure import app as cdk_app
-from infrastructure.stacks.square_stack import SquareStack
-from tests.infra.conftest import INFRASTRUCTURE, offline_environment
+from infrastructure.stacks.async_api_stack import DEFAULT_STACK_NAME, AsyncApiStack
+from infrastructure.stacks.async_function import QueueNameTooLong
+from tests.infra.conftest import INFRASTRUCTURE, REPO_ROOT, offline_environment
+from tests.support.declared import DEST, DLQ, SQUARE
 
 
-def test_context_turns_off_the_account_role_and_sets_the_knobs(tmp_path: Path) -> None:
+def test_context_turns_off_the_account_role_and_sets_the_environment(tmp_path: Path) -> None:
     app = cdk.App(
         outdir=str(tmp_path),
         context={
             "apiGatewayCloudWatchRole": "false",
-            "squareFaultRate": "0.5",
-            "squareWorkSeconds": "3",
+            "env:SQUARE_FAULT_RATE": "0.5",
+            "env:SQUARE_WORK_SECONDS": "3",
         },
     )
     stack = cdk_app.build(app)
@@ -39,16 +42,21 @@ def test_context_turns_off_the_account_role_and_sets_the_knobs(tmp_path: Path) -
     }
 
 
-def test_async_settings_and_queue_names_come_from_the_policy(tmp_path: Path) -> None:
-    policy = AsyncPolicy(
-        function_name="get_square_fn",
+def test_async_settings_and_queue_names_come_from_the_declaration(tmp_path: Path) -> None:
+    config = AsyncInvokeConfig(
         maximum_retry_attempts=0,
         maximum_event_age_seconds=60,
-        destination_queue_name="other_results",
-        dead_letter_queue_name="other_failures",
+        on_success_queue="other_results",
+        on_failure_queue="other_failures",
     )
     app = cdk.App(outdir=str(tmp_path))
-    stack = SquareStack(app, "policy-test", policy=policy, api_gateway_cloudwatch_role=False)
+    stack = AsyncApiStack(
+        app,
+        DEFAULT_STACK_NAME,
+        project_dir=REPO_ROOT,
+        functions=[SQUARE._replace(config=config)],
+        api_gateway_cloudwatch_role=False,
+    )
     template = Template.from_stack(stack)
     template.has_resource_properties(
         "AWS::Lambda::EventInvokeConfig",
@@ -61,45 +69,66 @@ def test_async_settings_and_queue_names_come_from_the_policy(tmp_path: Path) -> 
     assert names == {"other_results", "other_failures"}
 
 
+def test_another_stack_prefixes_its_queue_names_so_both_fit_one_account(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path), context={"stackName": "async-staging"})
+    stack = cdk_app.build(app)
+    assert stack.stack_name == "async-staging"
+    names = {
+        queue["Properties"]["QueueName"]
+        for queue in Template.from_stack(stack).find_resources("AWS::SQS::Queue").values()
+    }
+    assert names == {f"async-staging-{DEST}", f"async-staging-{DLQ}"}
+
+
+def test_a_queue_name_too_long_for_sqs_fails_the_synthesis(tmp_path: Path) -> None:
+    app = cdk.App(outdir=str(tmp_path), context={"stackName": "s" * 60})
+    with pytest.raises(QueueNameTooLong, match="SQS allows 80"):
+        cdk_app.build(app)
+
+
 @pytest.mark.parametrize(
-    ("key", "value", "variable"),
+    ("variable", "value"),
     [
-        ("squareFaultRate", "2", "SQUARE_FAULT_RATE"),
-        ("squareFaultRate", "-0.1", "SQUARE_FAULT_RATE"),
-        ("squareFaultRate", "often", "SQUARE_FAULT_RATE"),
-        ("squareFaultRate", "nan", "SQUARE_FAULT_RATE"),
-        ("squareWorkSeconds", "-1", "SQUARE_WORK_SECONDS"),
-        ("squareWorkSeconds", "inf", "SQUARE_WORK_SECONDS"),
-        ("squareWorkSeconds", "3s", "SQUARE_WORK_SECONDS"),
+        ("SQUARE_FAULT_RATE", "2"),
+        ("SQUARE_FAULT_RATE", "-0.1"),
+        ("SQUARE_FAULT_RATE", "often"),
+        ("SQUARE_FAULT_RATE", "nan"),
+        ("SQUARE_WORK_SECONDS", "-1"),
+        ("SQUARE_WORK_SECONDS", "inf"),
+        ("SQUARE_WORK_SECONDS", "3s"),
     ],
 )
-def test_a_knob_the_function_would_reject_fails_the_synthesis(
-    tmp_path: Path, key: str, value: str, variable: str
+def test_a_value_the_function_would_reject_fails_the_synthesis(
+    tmp_path: Path, variable: str, value: str
 ) -> None:
-    app = cdk.App(outdir=str(tmp_path), context={key: value})
+    app = cdk.App(outdir=str(tmp_path), context={f"env:{variable}": value})
     with pytest.raises(cdk_app.InvalidContext) as raised:
         cdk_app.build(app)
     message = str(raised.value)
-    assert message.startswith(f"-c {key}={value}: {variable}="), message
-    assert "expected a number" in message, "the message says what is accepted"
+    assert message.startswith("-c env:NAME=value: async function 'get_square_fn': "), message
+    assert f"{variable}={value!r}: expected a number" in message, "says what is accepted"
 
 
-def test_knob_values_are_passed_as_the_function_reads_them(tmp_path: Path) -> None:
-    app = cdk.App(outdir=str(tmp_path), context={"squareFaultRate": 1, "squareWorkSeconds": "0.25"})
-    assert cdk_app.knob_environment(app) == {
+def test_environment_values_are_passed_as_the_functions_read_them(tmp_path: Path) -> None:
+    app = cdk.App(
+        outdir=str(tmp_path),
+        context={"env:SQUARE_FAULT_RATE": 1, "env:SQUARE_WORK_SECONDS": "0.25", "other": "x"},
+    )
+    api = AsyncApi.of(app_module.app)
+    assert cdk_app.function_environment(app, api) == {
         "SQUARE_FAULT_RATE": "1",
         "SQUARE_WORK_SECONDS": "0.25",
     }
-    assert cdk_app.knob_environment(cdk.App(outdir=str(tmp_path))) == {}
+    assert cdk_app.function_environment(cdk.App(outdir=str(tmp_path)), api) == {}
 
 
-def test_the_cli_reports_a_bad_knob_before_any_synthesis(tmp_path: Path) -> None:
+def test_the_cli_reports_a_bad_value_before_any_synthesis(tmp_path: Path) -> None:
     run = subprocess.run(
         [sys.executable, "app.py"],
         cwd=INFRASTRUCTURE,
         env={
             **offline_environment(tmp_path / "cdk.out"),
-            "CDK_CONTEXT_JSON": json.dumps({"squareFaultRate": "2"}),
+            "CDK_CONTEXT_JSON": json.dumps({"env:SQUARE_FAULT_RATE": "2"}),
         },
         capture_output=True,
         text=True,
@@ -107,7 +136,5 @@ def test_the_cli_reports_a_bad_knob_before_any_synthesis(tmp_path: Path) -> None
         check=False,
     )
     assert run.returncode != 0
-    assert "-c squareFaultRate=2: SQUARE_FAULT_RATE='2': expected a number from 0 to 1" in (
-        run.stderr
-    )
+    assert "SQUARE_FAULT_RATE='2': expected a number from 0 to 1" in run.stderr
     assert not (tmp_path / "cdk.out" / "serverless-async-lambda-api.template.json").exists()

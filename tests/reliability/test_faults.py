@@ -20,14 +20,11 @@ from typing import Any
 
 import pytest
 
-from chalicelib.async_policy import GET_SQUARE_FN_POLICY
 from tests.engine.helpers import FUNCTION, Harness, event
 from tests.reliability.conftest import Sizes
+from tests.support.declared import ATTEMPTS, DEST, DLQ, NAME
 
-DEST = GET_SQUARE_FN_POLICY.destination_queue_name
-DLQ = GET_SQUARE_FN_POLICY.dead_letter_queue_name
 TIMEOUT_SECONDS = 0.3
-ATTEMPTS = 1 + GET_SQUARE_FN_POLICY.maximum_retry_attempts
 
 
 class JobFailed(RuntimeError):
@@ -93,7 +90,7 @@ def test_each_failing_function_ends_in_the_dlq_after_its_retries(
     submitted = {f"{kind}-{n}": kind for kind in EXPECTED for n in range(sizes.fault_events)}
     try:
         for api_id, kind in submitted.items():
-            engine.submit(event(api_id, kind))
+            engine.submit(NAME, event(api_id, kind))
         records = harness.records(DLQ, len(submitted), timeout=30 + 2 * len(submitted))
     finally:
         release.set()

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from chalicelib.async_policy import GET_SQUARE_FN_POLICY
 from local_async.store import Store
 from tests.reliability.common import (
     Answer,
@@ -27,12 +26,10 @@ from tests.reliability.common import (
 )
 from tests.reliability.conftest import Sizes
 from tests.support.chalice_local import ChaliceLocal
+from tests.support.declared import DEST, DLQ
 from tests.support.engine_e2e import engine_env, log_events
 
 pytestmark = pytest.mark.e2e
-
-DEST = GET_SQUARE_FN_POLICY.destination_queue_name
-DLQ = GET_SQUARE_FN_POLICY.dead_letter_queue_name
 
 
 def test_kill_9_mid_flight_loses_no_accepted_event(

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from chalicelib.async_policy import GET_SQUARE_FN_POLICY
 from local_async.store import Store
 from tests.reliability.common import (
     Answer,
@@ -23,12 +22,10 @@ from tests.reliability.common import (
 )
 from tests.reliability.conftest import Sizes
 from tests.support.chalice_local import ChaliceLocal
+from tests.support.declared import DEST, DLQ
 from tests.support.engine_e2e import engine_env
 
 pytestmark = pytest.mark.e2e
-
-DEST = GET_SQUARE_FN_POLICY.destination_queue_name
-DLQ = GET_SQUARE_FN_POLICY.dead_letter_queue_name
 
 
 def number_for(index: int) -> str:

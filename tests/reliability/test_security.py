@@ -22,15 +22,13 @@ import pytest
 import requests
 from chalice import cli
 
-from chalicelib.async_policy import GET_SQUARE_FN_POLICY
 from local_async.store import Store
 from tests.reliability.common import drain_store, exact_square, wait_until
 from tests.support.chalice_local import PROJECT_DIR, ChaliceLocal
+from tests.support.declared import DEST, DLQ
 from tests.support.engine_e2e import engine_env
 from tests.support.moto_sqs import MotoSqs
 
-DEST = GET_SQUARE_FN_POLICY.destination_queue_name
-DLQ = GET_SQUARE_FN_POLICY.dead_letter_queue_name
 #: Numbers no log line could hold by chance (no timestamp or id has these digits).
 NUMBERS = ("73190462851739", "-6021.458")
 #: Where the project's own code lives (not .venv, not generated output).
@@ -153,8 +151,8 @@ def test_a_real_server_logs_no_number_payload_or_secret_and_keeps_its_store_priv
     assert levels["INFO"] > 0 and levels["WARNING"] > 0 and levels["ERROR"] > 0
     assert {entry["event"] for entry in entries} >= {
         "request.received",
-        "square.done",
-        "square.failed",
+        "function.done",
+        "function.failed",
         "async.accepted",
         "async.record.stored",
         "async.attempt.failed",

@@ -14,18 +14,15 @@ from typing import Any
 import pytest
 import requests
 
-from chalicelib.async_policy import GET_SQUARE_FN_POLICY
 from local_async.store import Store
 from tests.reliability.common import Answer, get, run_clients, tally, wait_until
 from tests.reliability.conftest import Sizes
 from tests.support.chalice_local import ChaliceLocal
+from tests.support.declared import DEST, DLQ
 from tests.support.engine_e2e import engine_env, log_events, receive_records, wait_for_log
 from tests.support.moto_sqs import MotoSqs
 
 pytestmark = pytest.mark.e2e
-
-DEST = GET_SQUARE_FN_POLICY.destination_queue_name
-DLQ = GET_SQUARE_FN_POLICY.dead_letter_queue_name
 
 
 def drain_queue(sqs: MotoSqs, queue: str) -> tuple[int, list[dict[str, Any]]]:

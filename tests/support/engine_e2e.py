@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 import time
@@ -13,31 +12,6 @@ from typing import Any
 import requests
 
 from tests.support.chalice_local import PROJECT_DIR
-
-#: What ``chalice local`` and ``chalice package`` read from a project.
-PROJECT_FILES = (
-    "app.py",
-    "requirements.txt",
-    ".chalice/config.json",
-    ".chalice/policy.json",
-    ".chalice/policy-get-square-fn.json",
-)
-PROJECT_PACKAGES = ("chalicelib", "local_async")
-
-
-def copy_project(destination: Path) -> Path:
-    """A copy of the project's code and config (no .venv, no caches), for reloads and packaging."""
-    for name in PROJECT_FILES:
-        target = destination / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(PROJECT_DIR / name, target)
-    for package in PROJECT_PACKAGES:
-        shutil.copytree(
-            PROJECT_DIR / package,
-            destination / package,
-            ignore=shutil.ignore_patterns("__pycache__"),
-        )
-    return destination
 
 
 def engine_env(state_dir: Path, **knobs: str) -> dict[str, str]:
@@ -62,11 +36,13 @@ def accept(url: str, number: str) -> dict[str, Any]:
     return body
 
 
-def run_receive_cli(state_dir: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
+def run_receive_cli(
+    state_dir: Path, *arguments: str, project_dir: Path = PROJECT_DIR
+) -> subprocess.CompletedProcess[str]:
     """Run ``python -m local_async.receive`` on the store in ``state_dir``, as a user would."""
     return subprocess.run(
         [sys.executable, "-m", "local_async.receive", *arguments],
-        cwd=PROJECT_DIR,
+        cwd=project_dir,
         env={"ASYNC_STATE_DIR": str(state_dir), "PATH": "/usr/bin:/bin"},
         capture_output=True,
         text=True,
@@ -76,7 +52,11 @@ def run_receive_cli(state_dir: Path, *arguments: str) -> subprocess.CompletedPro
 
 
 def receive_records(
-    state_dir: Path, queue: str, count: int, timeout: float = 20.0
+    state_dir: Path,
+    queue: str,
+    count: int,
+    timeout: float = 20.0,
+    project_dir: Path = PROJECT_DIR,
 ) -> list[dict[str, Any]]:
     """Read (and delete) ``count`` records with the project's CLI; fail on timeout."""
     found: list[dict[str, Any]] = []
@@ -91,6 +71,7 @@ def receive_records(
             "--wait-time-seconds",
             "1",
             "--delete",
+            project_dir=project_dir,
         )
         if done.stdout:
             found.extend(json.loads(m["Body"]) for m in json.loads(done.stdout)["Messages"])

@@ -19,6 +19,8 @@ from __future__ import annotations
 import re
 from decimal import Context, Decimal, Inexact, Rounded
 
+from chalicelib.async_api.contract import quoted
+
 #: The longest number text accepted, in characters (sign and point included).
 #: The square then has at most about 2,000 digits, far below CPython's
 #: 4,300-digit limit on printing integers, so every answer can be serialised.
@@ -35,11 +37,13 @@ ACCEPTED_NUMBERS = (
     f"{MAX_DECIMAL_DIGITS} digits: for example 2, -3, 0.1, +12.50"
 )
 
+#: The numbers accepted, as an ECMAScript regular expression for the OpenAPI document.
+NUMBER_PATTERN = rf"^[+-]?([0-9]+|(?=[0-9.]{{3,{MAX_DECIMAL_DIGITS + 1}}}$)[0-9]+\.[0-9]+)$"
+
 Number = int | Decimal
 
 _PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(\.[0-9]+)?", re.ASCII)
 _EXPONENT = re.compile(r"[0-9.][eE][+-]?[0-9]", re.ASCII)
-_SHOWN_CHARS = 40
 
 
 class InvalidNumber(ValueError):
@@ -97,12 +101,6 @@ def json_number(value: Number) -> int | float:
     if Decimal(repr(approximation)) != value:
         raise InvalidNumber(f"{quoted(str(value))} cannot be written exactly as a JSON number")
     return approximation
-
-
-def quoted(text: str) -> str:
-    """Client text quoted for an error message: ASCII-escaped, at most about 40 characters."""
-    escaped = ascii(text)
-    return escaped if len(escaped) <= _SHOWN_CHARS else escaped[:_SHOWN_CHARS] + "..."
 
 
 def _hint(text: str) -> str:

@@ -8,22 +8,22 @@ import sys
 
 import pytest
 
-from chalicelib import logs
+from chalicelib.async_api import logs
 
 
 def test_a_line_is_one_json_object_with_the_request_id(capsys: pytest.CaptureFixture[str]) -> None:
-    logs.log("square.done", "req-1", outcome="ok")
+    logs.log("function.done", "req-1", outcome="ok")
     line = capsys.readouterr().out.strip()
     assert json.loads(line) == {
         "level": "INFO",
-        "event": "square.done",
+        "event": "function.done",
         "request_id": "req-1",
         "outcome": "ok",
     }
 
 
 def test_an_unknown_log_level_falls_back_to_info_and_says_so() -> None:
-    code = "import chalicelib.logs as l; l.log('after', 'r')"
+    code = "import chalicelib.async_api.logs as l; l.log('after', 'r')"
     run = subprocess.run(
         [sys.executable, "-c", code],
         env={"LOG_LEVEL": "verbose", "PATH": ""},
@@ -47,4 +47,4 @@ def test_a_stdout_that_cannot_be_written_does_not_fail_the_caller(
             raise BrokenPipeError(32, "Broken pipe")
 
     monkeypatch.setattr("sys.stdout", ClosedPipe())
-    logs.log("square.done", "req-2")  # must not raise
+    logs.log("function.done", "req-2")  # must not raise

@@ -6,8 +6,17 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 
+#: Chalice's default stage; ``.chalice/config.json`` sets ``API_STAGE`` per stage.
+DEFAULT_STAGE = "dev"
+STAGE_VARIABLE = "API_STAGE"
+
 # Chalice's top-level options that take a value (`chalice --project-dir X local`).
 _OPTIONS_WITH_VALUES = frozenset({"--project-dir"})
+
+
+def stage(env: Mapping[str, str]) -> str:
+    """The Chalice stage this process serves: ``API_STAGE``, else Chalice's default ``dev``."""
+    return env.get(STAGE_VARIABLE) or DEFAULT_STAGE
 
 
 def is_chalice_local(env: Mapping[str, str] = os.environ, argv: Sequence[str] = sys.argv) -> bool:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib import arithmetic
-from chalicelib.arithmetic import MAX_NUMBER_LENGTH, InvalidNumber, parse_number, square
+from chalicelib.square import arithmetic
+from chalicelib.square.arithmetic import MAX_NUMBER_LENGTH, InvalidNumber, parse_number, square
 
 
 @pytest.mark.parametrize(

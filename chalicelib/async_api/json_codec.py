@@ -1,12 +1,9 @@
 """JSON text in which a ``Decimal`` is a bare JSON number of its exact digits.
 
-``get_square_fn`` answers with JSON-native numbers only (see ``arithmetic``),
-because Lambda Python runtimes disagree on decimals: the simplejson-based
-marshaller wrote ``str(decimal)``, recent ones write ``float(decimal)``. The
-local engine still records whatever a function returns, and other functions
-put behind it may return decimals (from DynamoDB, say): this writes them
-without losing digits, where the standard ``json`` module refuses them and
-Chalice's ``Response`` turns them into floats.
+Functions may return decimals (the exact example does; DynamoDB gives them
+too): this writes them without losing digits, where the standard ``json``
+module refuses them and Chalice's ``Response`` turns them into floats. Used for
+the route's answers and the local engine's records.
 """
 
 from __future__ import annotations

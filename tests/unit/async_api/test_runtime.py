@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chalicelib.runtime import chalice_command, is_chalice_local
+from chalicelib.async_api.runtime import chalice_command, is_chalice_local
 
 CLI = {"AWS_CHALICE_CLI_MODE": "true"}
 

@@ -1,20 +1,17 @@
-"""The API's contract: invocation types, the event the function receives, bodies.
+"""The API's contract, the same for every declared function: invocation types, events, bodies.
 
-Everything here is pure data shaping. The same event is built by the Chalice
-route (``chalice local``, plain ``chalice deploy``) and by API Gateway's request
-template in the CDK stack, and the bodies are the ones the response templates
-produce, so the three runtimes answer alike.
+Pure data shaping. The same event is built by the Chalice route (``chalice
+local``, plain ``chalice deploy``) and by API Gateway's request template in
+the CDK stack, and the bodies are the ones the response templates produce, so
+the three runtimes answer alike.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypedDict
+from typing import Any
 from urllib.parse import unquote
 
-from chalicelib.arithmetic import InvalidNumber, quoted
-
-RESOURCE_PATH = "/square/{number}"
 INVOCATION_TYPE_HEADER = "InvocationType"
 REQUEST_RESPONSE = "RequestResponse"
 EVENT = "Event"
@@ -23,6 +20,10 @@ ACCEPTED_INVOCATION_TYPES = (REQUEST_RESPONSE, EVENT)
 ACCEPTED_MESSAGE = "Event received. Check queue/logs for status"
 #: What the 502 and 503 answers accept: the same request, later.
 RETRY_ACCEPTED = "a retry of the same request"
+#: The event's key for the invocation type, after the path parameters.
+INVOCATION_TYPE_KEY = "invocation_type"
+SYNC_FLAG = "synchronous_invocation"
+ASYNC_FLAG = "asynchronous_invocation"
 
 #: The six request-context keys every body starts with, in order.
 CONTEXT_KEYS = (
@@ -33,27 +34,25 @@ CONTEXT_KEYS = (
     "source_ip",
     "user-agent",
 )
-
-# TypedDict's functional form because "user-agent" is not an identifier.
-SquareEvent = TypedDict(
-    "SquareEvent",
-    {
-        "number": str,
-        "invocation_type": str,
-        "api_stage": str,
-        "api_request_id": str,
-        "api_resource_path": str,
-        "http_method": str,
-        "source_ip": str,
-        "user-agent": str,
-    },
+#: Keys of events and bodies that path parameters and results may not use.
+RESERVED_KEYS = frozenset(
+    {INVOCATION_TYPE_KEY, *CONTEXT_KEYS, SYNC_FLAG, ASYNC_FLAG, "message", "error", "accepted"}
 )
 
+#: What a function receives: the path parameters (raw text), the invocation type,
+#: the six context keys, in that order.
+Event = dict[str, Any]
 Body = dict[str, Any]
+
+_SHOWN_CHARS = 40
 
 
 class InvalidInvocationType(ValueError):
     """The ``InvocationType`` header holds a value this API does not accept."""
+
+
+class InvalidPathParameter(ValueError):
+    """A path parameter's text cannot be decoded; ``str()`` says why."""
 
 
 def invocation_type_from_header(value: str | None) -> str:
@@ -72,39 +71,43 @@ def invocation_type_from_header(value: str | None) -> str:
     )
 
 
-def number_from_path(raw: str) -> str:
-    """The number text a client sent, from the path segment as it arrived.
+def decode_path_parameter(raw: str) -> str:
+    """The text a client sent, from the path segment as it arrived.
 
     API Gateway REST APIs (proxy and non-proxy alike) and ``chalice local`` pass
-    path parameters still percent-encoded, so ``/square/%2B12.50`` carries
-    ``%2B12.50``; the event keeps that raw text and this is the one place that
-    decodes it. Invalid UTF-8 raises :class:`InvalidNumber` quoting the raw text.
+    path parameters still percent-encoded, so ``/reports/%41cme`` carries
+    ``%41cme``; the event keeps that raw text and this is the one place that
+    decodes it. Invalid UTF-8 raises :class:`InvalidPathParameter` quoting the raw text.
     """
     try:
         return unquote(raw, encoding="utf-8", errors="strict")
     except UnicodeDecodeError:
-        raise InvalidNumber(
-            f"{quoted(raw)} is not a plain number: its percent-encoding is not UTF-8"
+        raise InvalidPathParameter(
+            f"{quoted(raw)} is not accepted: its percent-encoding is not UTF-8"
         ) from None
 
 
 def build_event(
     *,
-    number: str,
+    path_parameters: Mapping[str, str],
     invocation_type: str,
     stage: str,
     request_id: str,
+    resource_path: str,
     http_method: str,
     source_ip: str,
     user_agent: str | None,
-) -> SquareEvent:
-    """The event ``get_square_fn`` receives for one API request."""
+) -> Event:
+    """The event a function receives for one API request.
+
+    ``path_parameters`` are the raw segments, in route order.
+    """
     return {
-        "number": number,
-        "invocation_type": invocation_type,
+        **path_parameters,
+        INVOCATION_TYPE_KEY: invocation_type,
         "api_stage": stage,
         "api_request_id": request_id,
-        "api_resource_path": RESOURCE_PATH,
+        "api_resource_path": resource_path,
         "http_method": http_method,
         "source_ip": source_ip,
         "user-agent": user_agent or "",
@@ -116,37 +119,25 @@ def context_of(event: Mapping[str, Any]) -> Body:
     return {key: event.get(key, "") for key in CONTEXT_KEYS}
 
 
-def sync_body(event: Mapping[str, Any], square: Any) -> Body:
-    """The 200 body of a synchronous call."""
-    return {
-        **context_of(event),
-        "synchronous_invocation": "true",
-        "square_of_your_number_is": square,
-    }
+def sync_body(event: Mapping[str, Any], result: Mapping[str, Any]) -> Body:
+    """The 200 body of a synchronous call: the context, the flag, the result's keys."""
+    return {**context_of(event), SYNC_FLAG: "true", **result}
 
 
-def async_result(event: Mapping[str, Any], square: Any) -> Body:
+def async_result(event: Mapping[str, Any], result: Mapping[str, Any]) -> Body:
     """What an asynchronous run returns: the ``responsePayload`` of its record."""
-    return {
-        **context_of(event),
-        "asynchronous_invocation": "true",
-        "square_of_your_number_is": square,
-    }
+    return {**context_of(event), ASYNC_FLAG: "true", **result}
 
 
 def accepted_body(event: Mapping[str, Any]) -> Body:
     """The 202 body of an asynchronous call, sent before any work is done."""
-    return {
-        **context_of(event),
-        "asynchronous_invocation": "true",
-        "message": ACCEPTED_MESSAGE,
-    }
+    return {**context_of(event), ASYNC_FLAG: "true", "message": ACCEPTED_MESSAGE}
 
 
 def error_body(event: Mapping[str, Any], error: str, message: str, accepted: str) -> Body:
     """The 400 body: what was wrong (``error``, ``message``) and what is ``accepted``.
 
-    The request id is kept so that an asynchronous call with a bad number can
+    The request id is kept so that an asynchronous call with bad input can
     still be matched to its record.
     """
     return {
@@ -158,5 +149,11 @@ def error_body(event: Mapping[str, Any], error: str, message: str, accepted: str
 
 
 def is_error(body: Mapping[str, Any]) -> bool:
-    """Whether a body returned by ``get_square_fn`` is a 400 answer."""
+    """Whether a body returned by a function is a 400 answer."""
     return "error" in body
+
+
+def quoted(text: str) -> str:
+    """Client text quoted for an error message: ASCII-escaped, at most about 40 characters."""
+    escaped = ascii(text)
+    return escaped if len(escaped) <= _SHOWN_CHARS else escaped[:_SHOWN_CHARS] + "..."

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chalicelib.async_policy import AsyncPolicy
+from chalicelib.async_api.declaration import AsyncInvokeConfig
 
 
 @dataclass(frozen=True)
@@ -41,14 +41,14 @@ def retry_delay_seconds(retry_number: int, base_delay_seconds: float) -> float:
     return retry_number * base_delay_seconds
 
 
-def expires_at(accepted_at: float, policy: AsyncPolicy) -> float:
+def expires_at(accepted_at: float, config: AsyncInvokeConfig) -> float:
     """The moment an event accepted at ``accepted_at`` becomes too old to run."""
-    return accepted_at + policy.maximum_event_age_seconds
+    return accepted_at + config.maximum_event_age_seconds
 
 
-def is_expired(accepted_at: float, now: float, policy: AsyncPolicy) -> bool:
+def is_expired(accepted_at: float, now: float, config: AsyncInvokeConfig) -> bool:
     """Whether the event has reached the maximum event age at ``now``."""
-    return now >= expires_at(accepted_at, policy)
+    return now >= expires_at(accepted_at, config)
 
 
 def after_failure(
@@ -56,7 +56,7 @@ def after_failure(
     failed_attempts: int,
     accepted_at: float,
     now: float,
-    policy: AsyncPolicy,
+    config: AsyncInvokeConfig,
     base_delay_seconds: float,
 ) -> Decision:
     """What to do once attempt number ``failed_attempts`` has failed at ``now``.
@@ -67,7 +67,7 @@ def after_failure(
     """
     if failed_attempts < 1:
         raise ValueError(f"attempt numbers start at 1, got {failed_attempts}")
-    if failed_attempts > policy.maximum_retry_attempts:
+    if failed_attempts > config.maximum_retry_attempts:
         return Exhausted(attempts=failed_attempts)
     due_at = now + retry_delay_seconds(failed_attempts, base_delay_seconds)
-    return Retry(retry_number=failed_attempts, due_at=min(due_at, expires_at(accepted_at, policy)))
+    return Retry(retry_number=failed_attempts, due_at=min(due_at, expires_at(accepted_at, config)))

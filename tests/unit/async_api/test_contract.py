@@ -6,14 +6,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib import contract
-from chalicelib.arithmetic import InvalidNumber
+from chalicelib.async_api import contract
 
 EVENT = contract.build_event(
-    number="2",
+    path_parameters={"account": "acme", "month": "2026-11"},
     invocation_type="Event",
     stage="dev",
     request_id="req-1",
+    resource_path="/reports/{account}/{month}",
     http_method="GET",
     source_ip="127.0.0.1",
     user_agent=None,
@@ -43,20 +43,21 @@ def test_values_are_case_sensitive_as_on_lambda(value: str) -> None:
         contract.invocation_type_from_header(value)
 
 
-def test_event_has_the_number_the_type_and_the_six_context_keys() -> None:
-    assert set(EVENT) == {"number", "invocation_type", *contract.CONTEXT_KEYS}
-    assert EVENT["api_resource_path"] == "/square/{number}"
+def test_event_has_the_path_parameters_in_order_then_the_type_and_the_context() -> None:
+    assert list(EVENT) == ["account", "month", "invocation_type", *contract.CONTEXT_KEYS]
+    assert EVENT["api_resource_path"] == "/reports/{account}/{month}"
     assert EVENT["user-agent"] == "", "a missing user agent is an empty string, never null"
 
 
-def test_sync_body_matches_the_contract_in_order() -> None:
-    body = contract.sync_body(EVENT, 4)
-    assert list(body) == [
-        *contract.CONTEXT_KEYS,
-        "synchronous_invocation",
-        "square_of_your_number_is",
-    ]
+def test_sync_body_is_the_context_the_flag_and_the_result_in_order() -> None:
+    body = contract.sync_body(EVENT, {"lines": 3, "total": 4})
+    assert list(body) == [*contract.CONTEXT_KEYS, "synchronous_invocation", "lines", "total"]
     assert body["synchronous_invocation"] == "true"
+
+
+def test_async_result_is_the_context_the_flag_and_the_result_in_order() -> None:
+    body = contract.async_result(EVENT, {"lines": 3})
+    assert list(body) == [*contract.CONTEXT_KEYS, "asynchronous_invocation", "lines"]
 
 
 def test_accepted_body_matches_the_contract_in_order() -> None:
@@ -66,10 +67,10 @@ def test_accepted_body_matches_the_contract_in_order() -> None:
 
 
 def test_error_body_is_recognised_and_keeps_the_request_id() -> None:
-    body = contract.error_body(EVENT, "InvalidNumber", "bad", "digits")
+    body = contract.error_body(EVENT, "InvalidMonth", "bad", "YYYY-MM")
     assert contract.is_error(body)
     assert body["api_request_id"] == "req-1"
-    assert not contract.is_error(contract.sync_body(EVENT, 4))
+    assert not contract.is_error(contract.sync_body(EVENT, {"lines": 3}))
 
 
 @pytest.mark.parametrize(
@@ -83,10 +84,16 @@ def test_error_body_is_recognised_and_keeps_the_request_id() -> None:
         ("+1", "+1"),
     ],
 )
-def test_the_path_segment_is_percent_decoded_once(raw: str, text: str) -> None:
-    assert contract.number_from_path(raw) == text
+def test_a_path_segment_is_percent_decoded_once(raw: str, text: str) -> None:
+    assert contract.decode_path_parameter(raw) == text
 
 
 def test_invalid_utf8_is_refused_quoting_what_the_client_sent() -> None:
-    with pytest.raises(InvalidNumber, match=r"'%FF'.*not UTF-8"):
-        contract.number_from_path("%FF")
+    with pytest.raises(contract.InvalidPathParameter, match=r"'%FF'.*not UTF-8"):
+        contract.decode_path_parameter("%FF")
+
+
+@given(st.text())
+def test_quoted_text_is_ascii_and_short(text: str) -> None:
+    shown = contract.quoted(text)
+    assert shown.isascii() and len(shown) <= 43

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.json_codec import dumps
+from chalicelib.async_api.json_codec import dumps
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
-from chalicelib import contract, invokers
+from chalicelib.async_api import contract, invokers
 
 EVENT = contract.build_event(
-    number="0.1",
+    path_parameters={"number": "0.1"},
     invocation_type="Event",
     stage="api",
     request_id="req-7",
+    resource_path="/square/{number}",
     http_method="GET",
     source_ip="203.0.113.9",
     user_agent="curl",
@@ -28,21 +30,20 @@ def lambda_client() -> Any:
     )
 
 
-def test_events_are_invoked_with_invocation_type_event() -> None:
+def test_events_are_invoked_with_invocation_type_event_on_chalices_function_name() -> None:
     client = lambda_client()
     with Stubber(client) as stub:
         stub.add_response(
             "invoke",
             {"StatusCode": 202},
             {
-                "FunctionName": "serverless-async-lambda-api-dev-get_square_fn",
+                "FunctionName": "serverless-async-lambda-api-prod-get_square_fn",
                 "InvocationType": "Event",
                 "Payload": json.dumps(EVENT).encode(),
             },
         )
-        invokers.LambdaEventInvoker("serverless-async-lambda-api-dev-get_square_fn", client).submit(
-            EVENT
-        )
+        invoker = invokers.LambdaEventInvoker("serverless-async-lambda-api-prod", client)
+        invoker.submit("get_square_fn", EVENT)
         stub.assert_no_pending_responses()
 
 
@@ -51,29 +52,20 @@ def test_an_answer_other_than_202_is_not_an_acceptance() -> None:
     with Stubber(client) as stub:
         stub.add_response("invoke", {"StatusCode": 200})
         with pytest.raises(invokers.InvokeFailed, match="200"):
-            invokers.LambdaEventInvoker("f", client).submit(EVENT)
+            invokers.LambdaEventInvoker("app-dev", client).submit("f", EVENT)
 
 
-def test_the_function_name_follows_chalices_naming_unless_set() -> None:
-    derived = {"AWS_LAMBDA_FUNCTION_NAME": "serverless-async-lambda-api-prod"}
-    assert (
-        invokers.lambda_function_name(derived) == "serverless-async-lambda-api-prod-get_square_fn"
-    )
-    explicit = {**derived, "GET_SQUARE_FN_NAME": "custom-name"}
-    assert invokers.lambda_function_name(explicit) == "custom-name"
-
-
-def test_in_lambda_the_boto3_invoker_is_chosen() -> None:
+def test_in_lambda_the_invoker_is_named_after_the_api_handler() -> None:
     env = {"AWS_LAMBDA_FUNCTION_NAME": "app-dev", "AWS_DEFAULT_REGION": "us-east-1"}
-    chosen = invokers.for_environment(env, lambda event, context: None)
-    assert isinstance(chosen, invokers.LambdaEventInvoker)
+    chosen = invokers.lambda_event_invoker(env)
+    assert chosen.function_name("build_report_fn") == "app-dev-build_report_fn"
 
 
 class FailingStart:
     def __init__(self) -> None:
         self.starts = 0
 
-    def submit(self, event: contract.SquareEvent) -> None:
+    def submit(self, function_name: str, event: Mapping[str, Any]) -> None:
         raise AssertionError("an unstarted invoker must never be handed out")
 
     def start(self) -> None:
