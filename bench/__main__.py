@@ -12,6 +12,7 @@ from contextlib import ExitStack
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
+from typing import NamedTuple
 
 from bench import build, serving, workspace
 from bench.server import DevServer
@@ -27,20 +28,65 @@ IMPORT_RATIO = 1.2
 ZIP_EXTRA_KIB = 50.0
 
 
+class Sizes(NamedTuple):
+    """How many times, and how long, each measure runs."""
+
+    #: Throughput and latency repeats, and the seconds of each load run.
+    repeats: int = 5
+    seconds: float = 2.0
+    import_pairs: int = 21
+    synth_runs: int = 3
+    engine_runs: int = 3
+    engine_events: int = 2000
+    idle_windows: int = 5
+    idle_window_seconds: float = 2.0
+    http_runs: int = 3
+    http_events_per_client: int = 150
+    latency_runs: int = 3
+    saves: int = 5
+    #: Give the project's copy a replica of .venv, as a checkout has after `make run`.
+    venv_replica: bool = True
+
+
+#: ``--quick``: every measure once, briefly. The figures are not worth reading; the
+#: point is that every row comes out (the test suite runs it, so the bench cannot rot).
+QUICK = Sizes(
+    repeats=1,
+    seconds=0.3,
+    import_pairs=2,
+    synth_runs=1,
+    engine_runs=1,
+    engine_events=100,
+    idle_windows=1,
+    idle_window_seconds=0.3,
+    http_runs=1,
+    http_events_per_client=10,
+    latency_runs=1,
+    saves=1,
+    venv_replica=False,
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run every measure; print the machine, the command and the table."""
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--repeats", type=int, default=5, help="throughput repeats (5)")
-    parser.add_argument("--seconds", type=float, default=2.0, help="seconds per load run (2)")
+    parser.add_argument("--repeats", type=int, default=Sizes.repeats, help="throughput repeats")
+    parser.add_argument("--seconds", type=float, default=Sizes.seconds, help="seconds per load run")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="every measure once, briefly: checks that the bench runs, figures meaningless",
+    )
     parser.add_argument(
         "--stat-reloader",
         action="store_true",
         help="hide watchdog from the servers: Chalice's stat() poller reloads them",
     )
     options = parser.parse_args(argv)
+    sizes = QUICK if options.quick else Sizes(repeats=options.repeats, seconds=options.seconds)
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
-        bench = Bench(Path(scratch), options.repeats, options.seconds, options.stat_reloader)
+        bench = Bench(Path(scratch), sizes, options.stat_reloader)
         rows, notes = bench.run()
     notes.append(f"Total bench time: {time.monotonic() - began:.0f} s.")
     arguments = list(sys.argv[1:] if argv is None else argv)
@@ -86,10 +132,11 @@ def log(message: str) -> None:
 class Bench:
     """One run: the workspace in ``root``, the measures, the rows."""
 
-    def __init__(self, root: Path, repeats: int, seconds: float, stat_reloader: bool) -> None:
+    def __init__(self, root: Path, sizes: Sizes, stat_reloader: bool) -> None:
         self.root = root
-        self.repeats = repeats
-        self.seconds = seconds
+        self.sizes = sizes
+        self.repeats = sizes.repeats
+        self.seconds = sizes.seconds
         self.hider = workspace.watchdog_hider(root / "no-watchdog") if stat_reloader else None
         self.rows: list[Row] = []
         self.notes: list[str] = []
@@ -98,14 +145,15 @@ class Bench:
         """Every measure, in an order that keeps servers from disturbing one another."""
         log("preparing copies of the project and the hello-world apps")
         project = copy_project(self.root / "project")
-        watched = workspace.replicate_venv(project)
+        if self.sizes.venv_replica:
+            watched = workspace.replicate_venv(project)
+            self.notes.append(
+                f"The project's copy carries a replica of .venv ({watched:,} files), which "
+                "chalice local's reloader watches as it does in a checkout after `make run`."
+            )
         workspace.precompile(project)
         hello = workspace.new_hello_world(self.root / "hello")
         workspace.precompile(hello)
-        self.notes.append(
-            f"The project's copy carries a replica of .venv ({watched:,} files), which "
-            "chalice local's reloader watches as it does in a checkout after `make run`."
-        )
         self.cold_start(project, hello)
         self.package_size()
         self.synth()
@@ -118,8 +166,8 @@ class Bench:
 
     def cold_start(self, project: Path, hello: Path) -> None:
         """``import app`` in a fresh interpreter."""
-        log("import app, fresh interpreters, 21 pairs")
-        ours, theirs = build.import_times([project, hello], repeats=21)
+        log(f"import app, fresh interpreters, {self.sizes.import_pairs} pairs")
+        ours, theirs = build.import_times([project, hello], repeats=self.sizes.import_pairs)
         # Each pair ran back to back: the median of the pairs' ratios is steadier
         # than the ratio of the medians when the machine's load drifts.
         paired = Summary.of([mine / hers for mine, hers in zip(ours, theirs, strict=True)])
@@ -159,7 +207,7 @@ class Bench:
 
     def synth(self) -> None:
         """``make synth`` against a bare Chalice CDK app."""
-        log("make synth and the bare CDK app, 3 runs each")
+        log(f"make synth and the bare CDK app, {self.sizes.synth_runs} run(s) each")
         project = copy_project(self.root / "synth-project")
         workspace.link_venv(project)
         bare = workspace.bare_cdk_app(self.root / "synth-bare")
@@ -167,7 +215,7 @@ class Bench:
         logs = self.root / "synth.log"
         ours: list[float] = []
         theirs: list[float] = []
-        for _ in range(3):
+        for _ in range(self.sizes.synth_runs):
             ours.append(build.make_synth_seconds(project, logs))
             theirs.append(build.bare_synth_seconds(bare, hello, logs))
         self._compare(
@@ -179,12 +227,13 @@ class Bench:
 
     def engine(self) -> None:
         """The engine alone, in a fresh process."""
-        log("the engine in-process, 2000 events, no work")
+        events = self.sizes.engine_events
+        log(f"the engine in-process, {events} events, no work")
         rates = [
             build.engine_events_per_second(
-                self.root / f"engine-state-{index}", 2000, self.root / "engine.log"
+                self.root / f"engine-state-{index}", events, self.root / "engine.log"
             )
-            for index in range(3)
+            for index in range(self.sizes.engine_runs)
         ]
         self.rows.append(
             Row(
@@ -218,8 +267,11 @@ class Bench:
 
     def idle_cpu(self, ours: DevServer, theirs: DevServer) -> None:
         """CPU of the whole chalice local process tree while nobody calls it."""
-        log("idle CPU, 5 x 2 s")
-        mine, hers = serving.idle_cpu_percent([ours, theirs], windows=5, window_seconds=2.0)
+        windows, seconds = self.sizes.idle_windows, self.sizes.idle_window_seconds
+        log(f"idle CPU, {windows} x {seconds:g} s")
+        mine, hers = serving.idle_cpu_percent(
+            [ours, theirs], windows=windows, window_seconds=seconds
+        )
         self.rows.append(
             Row(
                 "idle CPU of `make run`, parent and worker (% of one core) vs hello-world's",
@@ -271,8 +323,12 @@ class Bench:
 
     def engine_over_http(self, server: DevServer, state: Path) -> None:
         """The engine behind chalice local: 8 clients send events."""
-        log("the engine through chalice local, 8 clients x 150 events")
-        rates = [serving.engine_over_http(server, state, 8, 150) for _ in range(3)]
+        per_client = self.sizes.http_events_per_client
+        log(f"the engine through chalice local, 8 clients x {per_client} events")
+        rates = [
+            serving.engine_over_http(server, state, 8, per_client)
+            for _ in range(self.sizes.http_runs)
+        ]
         self.rows.append(
             Row(
                 "local engine through chalice local, 8 clients, accepted-to-record (events/s)",
@@ -284,7 +340,7 @@ class Bench:
 
     def reloads(self, ours: DevServer, theirs: DevServer) -> None:
         """From saving app.py to the new code answering."""
-        log("save-to-serve, 5 saves each")
+        log(f"save-to-serve, {self.sizes.saves} save(s) each")
         originals = {}
         for server in (ours, theirs):
             originals[server.port] = serving.prepare_generations(server.project / "app.py")
@@ -294,7 +350,7 @@ class Bench:
             )
         mine: list[float] = []
         hers: list[float] = []
-        for generation in range(1, 6):
+        for generation in range(1, self.sizes.saves + 1):
             for server, into in ((ours, mine), (theirs, hers)):
                 time.sleep(2)  # the new worker has finished starting its watcher
                 into.append(
@@ -315,7 +371,7 @@ class Bench:
         state = self.root / "state-jobs"
         with self._server(project, "jobs", state, "1") as server:
             serving.start_jobs(server, 4)
-            event = [self._one_latency(server, event=True) for _ in range(3)]
+            event = [self._one_latency(server, event=True) for _ in range(self.sizes.latency_runs)]
         sync = self.sync_latency
         for index, name in ((0, "p50"), (1, "p99")):
             mine = Summary.of([1000 * run[index] for run in event])
@@ -334,7 +390,8 @@ class Bench:
             )
         counts = sum(run[2] for run in event)
         self.notes.append(
-            f"Accept latency: {counts:,} async calls over 3 runs of {self.seconds + 1:g} s, "
+            f"Accept latency: {counts:,} async calls over {len(event)} run(s) of "
+            f"{self.seconds + 1:g} s, "
             "each client sending its next call as soon as it has its answer."
         )
 
@@ -344,7 +401,7 @@ class Bench:
 
     def _latency(self, server: DevServer, *, event: bool) -> list[tuple[float, float, int]]:
         log("sync latency, 4 clients, no work")
-        return [self._one_latency(server, event=event) for _ in range(3)]
+        return [self._one_latency(server, event=event) for _ in range(self.sizes.latency_runs)]
 
     def _one_latency(self, server: DevServer, *, event: bool) -> tuple[float, float, int]:
         return serving.latency_percentiles(
