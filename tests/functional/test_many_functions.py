@@ -11,6 +11,7 @@ import pytest
 from chalice.test import Client
 
 from chalicelib.async_api import contract
+from tests.support.events import api_event
 
 
 class Accepted:
@@ -89,15 +90,12 @@ def test_event_calls_are_accepted_for_their_own_function(
 
 
 def test_the_pure_function_answers_direct_invocations(client: Client) -> None:
-    event = contract.build_event(
-        path_parameters={"account": "acme", "month": "2024-02"},
+    event = api_event(
+        {"account": "acme", "month": "2024-02"},
+        resource_path="/reports/{account}/{month}",
         invocation_type="Event",
         stage="api",
         request_id="direct-1",
-        resource_path="/reports/{account}/{month}",
-        http_method="GET",
-        source_ip="10.0.0.1",
-        user_agent=None,
     )
     payload = client.lambda_.invoke("build_report_fn", event).payload
     assert payload == contract.async_result(

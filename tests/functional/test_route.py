@@ -14,6 +14,7 @@ from chalice.test import Client
 from app import app
 from chalicelib.async_api import contract
 from chalicelib.square import arithmetic
+from tests.support.events import api_event
 
 CONTEXT_KEYS = list(contract.CONTEXT_KEYS)
 
@@ -139,13 +140,10 @@ def test_async_call_with_a_bad_number_is_still_accepted(client: Client) -> None:
 
 
 def test_the_pure_function_answers_direct_invocations(client: Client) -> None:
-    event = contract.build_event(
-        path_parameters={"number": "12"},
-        invocation_type="RequestResponse",
-        stage="dev",
-        request_id="direct-1",
+    event = api_event(
+        {"number": "12"},
         resource_path="/square/{number}",
-        http_method="GET",
+        request_id="direct-1",
         source_ip="10.0.0.1",
         user_agent="lambda-invoke",
     )

@@ -7,15 +7,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chalicelib.async_api import contract
+from tests.support.events import api_event
 
-EVENT = contract.build_event(
-    path_parameters={"account": "acme", "month": "2026-11"},
-    invocation_type="Event",
-    stage="dev",
-    request_id="req-1",
+EVENT = api_event(
+    {"account": "acme", "month": "2026-11"},
     resource_path="/reports/{account}/{month}",
-    http_method="GET",
-    source_ip="127.0.0.1",
+    invocation_type="Event",
     user_agent=None,
 )
 

@@ -10,15 +10,15 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from chalicelib.async_api import contract, invokers
+from chalicelib.async_api import invokers
+from tests.support.events import api_event
 
-EVENT = contract.build_event(
-    path_parameters={"number": "0.1"},
+EVENT = api_event(
+    {"number": "0.1"},
+    resource_path="/square/{number}",
     invocation_type="Event",
     stage="api",
     request_id="req-7",
-    resource_path="/square/{number}",
-    http_method="GET",
     source_ip="203.0.113.9",
     user_agent="curl",
 )

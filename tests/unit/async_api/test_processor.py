@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from chalicelib.async_api import AsyncRequest, InvalidInput, Parameter, contract
 from chalicelib.async_api.processor import process
+from tests.support.events import api_event
 
 NAMES = ("account", "month")
 PARAMETERS = {"month": Parameter(accepted="a month as YYYY-MM")}
@@ -32,15 +33,11 @@ class Recorder:
 
 
 def event(invocation_type: str = "RequestResponse", **path: Any) -> dict[str, Any]:
-    built = contract.build_event(
-        path_parameters={"account": "acme", "month": "2026-11"},
-        invocation_type=invocation_type,
-        stage="dev",
-        request_id="req-9",
+    built = api_event(
+        {"account": "acme", "month": "2026-11"},
         resource_path="/reports/{account}/{month}",
-        http_method="GET",
-        source_ip="127.0.0.1",
-        user_agent="pytest",
+        invocation_type=invocation_type,
+        request_id="req-9",
     )
     return {**built, **path}
 
