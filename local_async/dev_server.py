@@ -6,22 +6,35 @@ serving, after app.py is fully imported and after the server has bound its
 port (a busy port fails before any engine runs), and the functions' settings
 are checked first, so a bad value stops the server with one clear line.
 
-The tuning goes through the standard library's own hooks on Chalice's request
-handler (``StreamRequestHandler.disable_nagle_algorithm``, and the
-``do_<METHOD>`` lookup of ``BaseHTTPRequestHandler``), so it survives Chalice
-upgrades that keep the handler a ``BaseHTTPRequestHandler``; the end-to-end
-tests notice if one stops applying.
+Requests are served by :class:`GatewayRequestHandler`, Chalice's request
+handler with API Gateway's edge in front of it (:mod:`local_async.gateway`):
+limits, undeclared methods and paths, media types, header values, raw path
+segments, HEAD answers without a body. It is swapped in through the standard
+library's own hook (the server's ``RequestHandlerClass``) and uses Chalice's
+handler through its public pieces (``LocalGateway.handle_request`` and
+``event_converter``); the end-to-end tests notice if one stops applying.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import os
 import sys
+import uuid
 from typing import Any
 
-from chalice.local import ChaliceRequestHandler, LocalDevServer
+from chalice.local import (
+    ChaliceRequestHandler,
+    LambdaEventConverter,
+    LocalDevServer,
+    LocalGatewayException,
+    MatchResult,
+    RouteMatcher,
+)
 
-from chalicelib.async_api import AsyncApi
+from chalicelib.async_api import AsyncApi, contract, json_codec
+from local_async import gateway
 
 #: The exit status when the server refuses to start (a setting, the store).
 EXIT_MISCONFIGURED = 2
@@ -29,12 +42,12 @@ EXIT_MISCONFIGURED = 2
 
 def serve_with_engine(api: AsyncApi) -> None:
     """Make Chalice's dev server start ``api``'s engine when it starts serving."""
-    tune_chalice_local()
     serve_forever = LocalDevServer.serve_forever
 
     def serve_forever_with_engine(server: LocalDevServer) -> None:
         try:
             api.check_settings(os.environ)
+            use_gateway_handler(server)
             api.invoker()
         except Exception as problem:  # a setting, .chalice/config.json, the store...
             sys.stderr.write(f"chalice local: not started: {problem}\n")
@@ -45,22 +58,104 @@ def serve_with_engine(api: AsyncApi) -> None:
     LocalDevServer.serve_forever = serve_forever_with_engine  # type: ignore[method-assign,assignment]
 
 
-def tune_chalice_local() -> None:
-    """Answer keep-alive clients without delay, and every HTTP method through Chalice.
+def use_gateway_handler(server: LocalDevServer) -> None:
+    """Serve ``server``'s requests with :class:`GatewayRequestHandler`, Chalice's arguments kept.
 
-    Without TCP_NODELAY each response on a kept-alive connection waits for the
-    client's delayed ACK (about 40 ms on Linux): one client gets ~23 requests/s.
-    Methods the handler has no ``do_`` method for (TRACE, CONNECT, QUERY...) get
-    an HTML 501 from the standard library, a server error; routed through
-    Chalice's gateway they get the JSON 405 every other undeclared method gets.
+    Raises ``RuntimeError`` if Chalice no longer builds its handler as
+    ``functools.partial(ChaliceRequestHandler, app_object=..., config=...)``.
     """
-    ChaliceRequestHandler.disable_nagle_algorithm = True
-    ChaliceRequestHandler.__getattr__ = _route_any_method
+    chalice_handler = server.server.RequestHandlerClass
+    if not (
+        isinstance(chalice_handler, functools.partial)
+        and chalice_handler.func is ChaliceRequestHandler
+    ):
+        raise RuntimeError(f"Chalice's local server has changed: {chalice_handler!r}")
+    server.server.RequestHandlerClass = functools.partial(
+        GatewayRequestHandler, *chalice_handler.args, **chalice_handler.keywords
+    )
 
 
-def _route_any_method(handler: Any, name: str) -> Any:
-    # Called only for attributes the class lacks; the HTTP method dispatch asks
-    # for "do_" + the method name.
-    if name.startswith("do_"):
-        return handler.do_GET
-    raise AttributeError(name)
+class RawSegmentRouteMatcher(RouteMatcher):
+    """Chalice's route matcher with API Gateway's segments: ``;`` is part of a segment."""
+
+    def match_route(self, url: str) -> MatchResult:
+        """The route of ``url``, its raw path parameters and query; ValueError if none."""
+        matched = gateway.match(self.route_urls, url)
+        if matched is None:
+            raise ValueError(f"No matching route found for: {url}")
+        return MatchResult(matched.route, matched.parameters, matched.query)
+
+
+class GatewayRequestHandler(ChaliceRequestHandler):
+    """Chalice's request handler behind API Gateway's edge (:mod:`local_async.gateway`).
+
+    Answers keep-alive clients without delay: without TCP_NODELAY each response
+    on a kept-alive connection waits for the client's delayed ACK (about 40 ms
+    on Linux), one client gets ~23 requests/s. Every method, also those the
+    standard library has no ``do_`` method for (TRACE, QUERY...), goes through
+    the edge, which answers undeclared ones with the gateway's JSON 404.
+    """
+
+    disable_nagle_algorithm = True
+
+    def __init__(
+        self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any
+    ) -> None:
+        # Chalice's __init__ serves the request: what the edge needs is kept first.
+        self._routes = {route: list(methods) for route, methods in app_object.routes.items()}
+        self._binary_types = list(app_object.api.binary_types)
+        super().__init__(request, client_address, server, app_object=app_object, config=config)
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only for attributes the class lacks: the dispatch asks for "do_" + method.
+        if name.startswith("do_"):
+            return self._answer
+        raise AttributeError(name)
+
+    def _answer(self) -> None:
+        lines = [(name, str(value)) for name, value in self.headers.items()]
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            self.close_connection = True  # a body this server cannot frame: no next request
+        length = self.headers.get("Content-Length", "0")
+        body = self.rfile.read(int(length)) if length.isdigit() and int(length) > 0 else None
+        refused = gateway.refusal(self.command, self.path, lines, self._routes)
+        if refused is not None:
+            accepted = contract.accepted_requests(list(self._routes))
+            answer = contract.gateway_error_body(refused, accepted, str(uuid.uuid4()))
+            self._send(refused.status, {}, json_codec.dumps(answer).encode("utf-8"))
+            return
+        self.local_gateway.event_converter = LambdaEventConverter(
+            RawSegmentRouteMatcher(list(self._routes)), self._binary_types
+        )
+        try:
+            response = self.local_gateway.handle_request(
+                method=self.command,
+                path=self.path,
+                headers=gateway.single_values(lines),
+                body=body,
+            )
+        except LocalGatewayException as error:  # an authorizer's refusal, as Chalice sends it
+            self._send(error.CODE, dict(error.headers), error.body or b"")
+            return
+        headers = {**response["headers"], **response["multiValueHeaders"]}
+        payload = response["body"]
+        if response.get("isBase64Encoded"):
+            payload = base64.b64decode(payload)
+        elif isinstance(payload, str):
+            payload = payload.encode("utf-8")
+        self._send(response["statusCode"], headers, payload or b"")
+
+    # Chalice's own do_GET... would bypass the edge; every other method reaches __getattr__.
+    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _answer
+
+    def _send(self, status: int, headers: dict[str, Any], body: bytes) -> None:
+        """Send an answer; a HEAD answer has the headers of the GET answer, no body."""
+        self.send_response(status)
+        self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            for each in value if isinstance(value, list) else [value]:
+                self.send_header(name, each)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)

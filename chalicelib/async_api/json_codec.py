@@ -1,16 +1,27 @@
 """JSON text in which a ``Decimal`` is a bare JSON number of its exact digits.
 
 Functions may return decimals (the exact example does; DynamoDB gives them
-too): this writes them without losing digits, where the standard ``json``
-module refuses them and Chalice's ``Response`` turns them into floats. Used for
-the route's answers and the local engine's records.
+too): this writes them without losing digits, as the Lambda Python runtime's
+marshaller does (``RawJSON(str(decimal))`` in ``awslambdaric``), where the
+standard ``json`` module refuses them and Chalice's ``Response`` turns them into
+floats. Used for the route's answers and the local engine's records; a
+:class:`RawJSON` value (a payload some other encoder wrote, such as the
+runtime's marshaller in the local engine) is written as it is.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+
+@dataclass(frozen=True)
+class RawJSON:
+    """JSON text that :func:`dumps` writes unchanged, wherever it sits in a value."""
+
+    text: str
 
 
 def dumps(value: Any) -> str:
@@ -19,11 +30,13 @@ def dumps(value: Any) -> str:
         # Without a Decimal inside, the standard module writes the very same text,
         # several times faster: most bodies and records hold none.
         return json.dumps(value, allow_nan=False)
-    except TypeError:  # a Decimal somewhere, or something nothing can write
+    except TypeError:  # a Decimal or RawJSON somewhere, or something nothing can write
         return _exact(value)
 
 
 def _exact(value: Any) -> str:
+    if isinstance(value, RawJSON):
+        return value.text
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValueError(f"{value} has no JSON representation")
