@@ -6,13 +6,14 @@ serving, after app.py is fully imported and after the server has bound its
 port (a busy port fails before any engine runs), and the functions' settings
 are checked first, so a bad value stops the server with one clear line.
 
-Requests are served by :class:`GatewayRequestHandler`, Chalice's request
-handler with API Gateway's edge in front of it (:mod:`local_async.gateway`):
-limits, undeclared methods and paths, media types, header values, raw path
-segments, HEAD answers without a body. It is swapped in through the standard
-library's own hook (the server's ``RequestHandlerClass``) and uses Chalice's
-handler through its public pieces (``LocalGateway.handle_request`` and
-``event_converter``); the end-to-end tests notice if one stops applying.
+Requests are served by :class:`GatewayRequestHandler` in place of Chalice's
+handler: Chalice's ``LocalGateway`` with API Gateway's edge in front of it
+(:class:`Edge`, :mod:`local_async.gateway`): limits, undeclared methods and
+paths, media types, header values, raw path segments, HEAD answers without a
+body. It is swapped in through the standard library's own hook (the server's
+``RequestHandlerClass``) and uses Chalice's public pieces
+(``LocalGateway.handle_request`` and ``event_converter``); the end-to-end tests
+notice if one stops applying.
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ import functools
 import os
 import sys
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from http.server import BaseHTTPRequestHandler
+from typing import Any, NamedTuple
 
 from chalice.local import (
     ChaliceRequestHandler,
     LambdaEventConverter,
     LocalDevServer,
+    LocalGateway,
     LocalGatewayException,
     MatchResult,
     RouteMatcher,
@@ -86,8 +90,55 @@ class RawSegmentRouteMatcher(RouteMatcher):
         return MatchResult(matched.route, matched.parameters, matched.query)
 
 
-class GatewayRequestHandler(ChaliceRequestHandler):
-    """Chalice's request handler behind API Gateway's edge (:mod:`local_async.gateway`).
+class Answer(NamedTuple):
+    """An HTTP answer: status, headers (a value or a list of values each), body."""
+
+    status: int
+    headers: dict[str, Any]
+    body: bytes
+
+
+class Edge:
+    """API Gateway's edge in front of Chalice's local gateway: one answer per request.
+
+    ``app_object`` and ``config`` are what Chalice's own handler receives. The
+    same answers reach a socket (:class:`GatewayRequestHandler`) and the parity
+    tests, which compare them with the stack's templates.
+    """
+
+    def __init__(self, app_object: Any, config: Any) -> None:
+        self._routes = {route: list(methods) for route, methods in app_object.routes.items()}
+        self._local_gateway = LocalGateway(app_object, config)
+        self._local_gateway.event_converter = LambdaEventConverter(
+            RawSegmentRouteMatcher(list(self._routes)), app_object.api.binary_types
+        )
+
+    def answer(
+        self, method: str, target: str, lines: Sequence[tuple[str, str]], body: bytes | None
+    ) -> Answer:
+        """The answer to ``method`` on ``target`` with these header lines (repeats included)."""
+        refused = gateway.refusal(method, target, lines, self._routes)
+        if refused is not None:
+            accepted = contract.accepted_requests(list(self._routes))
+            error = contract.gateway_error_body(refused, accepted, str(uuid.uuid4()))
+            return Answer(refused.status, {}, json_codec.dumps(error).encode("utf-8"))
+        try:
+            response = self._local_gateway.handle_request(
+                method=method, path=target, headers=gateway.single_values(lines), body=body
+            )
+        except LocalGatewayException as error:  # an authorizer's refusal, as Chalice sends it
+            return Answer(error.CODE, dict(error.headers), error.body or b"")
+        payload = response["body"]
+        if response.get("isBase64Encoded"):
+            payload = base64.b64decode(payload)
+        elif isinstance(payload, str):
+            payload = payload.encode("utf-8")
+        headers = {**response["headers"], **response["multiValueHeaders"]}
+        return Answer(response["statusCode"], headers, payload or b"")
+
+
+class GatewayRequestHandler(BaseHTTPRequestHandler):
+    """``chalice local``'s request handler: every request answered by an :class:`Edge`.
 
     Answers keep-alive clients without delay: without TCP_NODELAY each response
     on a kept-alive connection waits for the client's delayed ACK (about 40 ms
@@ -96,15 +147,15 @@ class GatewayRequestHandler(ChaliceRequestHandler):
     the edge, which answers undeclared ones with the gateway's JSON 404.
     """
 
+    protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
 
     def __init__(
         self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any
     ) -> None:
-        # Chalice's __init__ serves the request: what the edge needs is kept first.
-        self._routes = {route: list(methods) for route, methods in app_object.routes.items()}
-        self._binary_types = list(app_object.api.binary_types)
-        super().__init__(request, client_address, server, app_object=app_object, config=config)
+        # The base class serves the request in its __init__: the edge is built first.
+        self._edge = Edge(app_object, config)
+        super().__init__(request, client_address, server)
 
     def __getattr__(self, name: str) -> Any:
         # Called only for attributes the class lacks: the dispatch asks for "do_" + method.
@@ -113,49 +164,19 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         raise AttributeError(name)
 
     def _answer(self) -> None:
-        lines = [(name, str(value)) for name, value in self.headers.items()]
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             self.close_connection = True  # a body this server cannot frame: no next request
         length = self.headers.get("Content-Length", "0")
         body = self.rfile.read(int(length)) if length.isdigit() and int(length) > 0 else None
-        refused = gateway.refusal(self.command, self.path, lines, self._routes)
-        if refused is not None:
-            accepted = contract.accepted_requests(list(self._routes))
-            answer = contract.gateway_error_body(refused, accepted, str(uuid.uuid4()))
-            self._send(refused.status, {}, json_codec.dumps(answer).encode("utf-8"))
-            return
-        self.local_gateway.event_converter = LambdaEventConverter(
-            RawSegmentRouteMatcher(list(self._routes)), self._binary_types
-        )
-        try:
-            response = self.local_gateway.handle_request(
-                method=self.command,
-                path=self.path,
-                headers=gateway.single_values(lines),
-                body=body,
-            )
-        except LocalGatewayException as error:  # an authorizer's refusal, as Chalice sends it
-            self._send(error.CODE, dict(error.headers), error.body or b"")
-            return
-        headers = {**response["headers"], **response["multiValueHeaders"]}
-        payload = response["body"]
-        if response.get("isBase64Encoded"):
-            payload = base64.b64decode(payload)
-        elif isinstance(payload, str):
-            payload = payload.encode("utf-8")
-        self._send(response["statusCode"], headers, payload or b"")
-
-    # Chalice's own do_GET... would bypass the edge; every other method reaches __getattr__.
-    do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = _answer
-
-    def _send(self, status: int, headers: dict[str, Any], body: bytes) -> None:
-        """Send an answer; a HEAD answer has the headers of the GET answer, no body."""
-        self.send_response(status)
+        lines = [(name, str(value)) for name, value in self.headers.items()]
+        answer = self._edge.answer(self.command, self.path, lines, body)
+        self.send_response(answer.status)
+        headers = dict(answer.headers)
         self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
-        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Content-Length", str(len(answer.body)))
         for name, value in headers.items():
             for each in value if isinstance(value, list) else [value]:
                 self.send_header(name, each)
         self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(body)
+        if self.command != "HEAD":  # a HEAD answer has the GET answer's headers, no body
+            self.wfile.write(answer.body)
