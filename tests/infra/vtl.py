@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import airspeed
 from localstack.services.apigateway.next_gen.execute_api.template_mapping import (
@@ -225,7 +225,7 @@ class LocalStack:
 
     def request(self, template: str, values: RequestContext, request: MethodRequest) -> Rendered:
         text, overrides = self._engine.render_request(
-            template, self._variables(values, request, ""), _overrides()
+            template, self._variables(values, request, ""), cast(Any, _overrides())
         )
         return Rendered(text=text, request_headers=dict(overrides["requestOverride"]["header"]))
 
@@ -233,7 +233,7 @@ class LocalStack:
         self, template: str, values: RequestContext, request: MethodRequest, body: str
     ) -> Rendered:
         text, override = self._engine.render_response(
-            template, self._variables(values, request, body), _overrides()
+            template, self._variables(values, request, body), cast(Any, _overrides())
         )
         # What LocalStack's integration response handler keeps: an int in 100-599.
         status = override["status"]

@@ -87,13 +87,13 @@ class Endpoint:
 
 def send_http1(endpoint: Endpoint, case: Case) -> Got:
     """The case's request over HTTP/1.1, byte for byte."""
-    target = (endpoint.prefix + case.target).encode("latin-1")
-    lines = [f"{case.method} ".encode() + target + b" HTTP/1.1", f"Host: {endpoint.authority}"]
-    lines += [f"{name}: {value}" for name, value in case.headers]
-    lines.append("Connection: close")
-    request = b"\r\n".join(
-        line if isinstance(line, bytes) else line.encode("latin-1") for line in lines
-    )
+    lines = [
+        f"{case.method} {endpoint.prefix}{case.target} HTTP/1.1",
+        f"Host: {endpoint.authority}",
+        *(f"{name}: {value}" for name, value in case.headers),
+        "Connection: close",
+    ]
+    request = "\r\n".join(lines).encode("latin-1")
     with endpoint.connect("http/1.1") as connection:
         connection.sendall(request + b"\r\n\r\n")
         response = http.client.HTTPResponse(connection, method=case.method)
