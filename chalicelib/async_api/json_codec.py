@@ -12,16 +12,30 @@ runtime's marshaller in the local engine) is written as it is.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 
-@dataclass(frozen=True)
 class RawJSON:
-    """JSON text that :func:`dumps` writes unchanged, wherever it sits in a value."""
+    """JSON text that :func:`dumps` writes unchanged, wherever it sits in a value.
 
-    text: str
+    A plain class, not a dataclass (whose import would cost every cold start) nor
+    a str or tuple (which the standard module would write as a string or a list).
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, RawJSON) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __repr__(self) -> str:
+        return f"RawJSON({self.text!r})"
 
 
 def dumps(value: Any) -> str:

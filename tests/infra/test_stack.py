@@ -296,6 +296,7 @@ def test_stage_has_throttling_access_logs_and_no_extra_stage(synthesized: Synthe
     assert log_group["Properties"]["RetentionInDays"] == 30
     assert log_group["DeletionPolicy"] == "Delete"
     fields = json.loads(access["Format"])
+    assert "userAgent" not in fields, "client text stays out of the access log"
     assert fields["requestId"] == "$context.requestId"
     assert fields["status"] == "$context.status"
 
