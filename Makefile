@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint generate synth audit soak bench clean
+.PHONY: run test lint generate synth audit soak bench smoke clean
 
 $(STAMP): requirements-dev.txt requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,13 @@ soak: $(STAMP)
 ## hello-world baseline measured in the same run; prints a Markdown table (docs/benchmarks.md)
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+## smoke: the contract catalogue (tests/support/catalogue.py) against a running API, such
+## as a deployed stack: make smoke URL=https://<id>.execute-api.<region>.amazonaws.com/api/
+## Prints a table (case, expected, got) and fails on any difference.
+smoke: $(STAMP)
+	@test -n "$(URL)" || { echo "usage: make smoke URL=https://<id>.execute-api.<region>.amazonaws.com/api/"; exit 2; }
+	$(BIN)/python -m tests.support.smoke "$(URL)"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

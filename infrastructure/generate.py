@@ -31,9 +31,12 @@ _STATUSES = {
     "200": "The result, computed synchronously.",
     "202": "Accepted; the result goes to the function's on-success queue.",
     "400": "A path parameter or the InvocationType value is not accepted.",
-    "403": "No route matches (an empty path parameter, an undeclared path), as API Gateway "
-    "answers.",
-    "502": "The function failed during a synchronous call.",
+    "404": "No route answers this method and path (an empty path parameter, an undeclared "
+    "path or method), as the stack's gateway response answers.",
+    "414": "The URL is longer than API Gateway's 10240 characters.",
+    "415": "The Content-Type is not application/json.",
+    "431": "The header values total more than API Gateway's 10240 bytes.",
+    "502": "The function failed during a synchronous call; the body names the error's type.",
     "503": "The event could not be queued; nothing was accepted.",
 }
 
@@ -140,12 +143,8 @@ def openapi(app_name: str, functions: Sequence[AsyncFunction]) -> dict[str, Any]
                 "message": {"type": "string", "minLength": 1},
                 "accepted": {"type": "string"},
                 "api_request_id": {"type": "string"},
+                "error_type": {"type": "string"},
             },
-        },
-        "GatewayError": {
-            "type": "object",
-            "required": ["message"],
-            "properties": {"message": {"type": "string"}},
         },
     }
     paths: dict[str, Any] = {}
@@ -214,7 +213,10 @@ def _operation(function: AsyncFunction, body_name: str) -> dict[str, Any]:
         "200": body_name,
         "202": "AcceptedBody",
         "400": "ErrorBody",
-        "403": "GatewayError",
+        "404": "ErrorBody",
+        "414": "ErrorBody",
+        "415": "ErrorBody",
+        "431": "ErrorBody",
         "502": "ErrorBody",
         "503": "ErrorBody",
     }

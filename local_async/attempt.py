@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from awslambdaric.lambda_runtime_marshaller import LambdaMarshaller
+
 from chalicelib.async_api import json_codec
 from local_async import records
 
@@ -29,9 +31,9 @@ Handler = Callable[[Any, Any], Any]
 
 @dataclass(frozen=True)
 class Succeeded:
-    """The handler returned ``result``, which can be written as JSON."""
+    """The handler returned a result, as the Lambda Python runtime writes it (its ``payload``)."""
 
-    result: Any
+    payload: json_codec.RawJSON
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,19 @@ def run_attempt(
     problem = marshal_problem(result)
     if problem is not None:
         return Failed(records.marshal_error(request_id, problem))
-    return Succeeded(result)
+    return Succeeded(lambda_payload(result))
+
+
+def lambda_payload(result: Any) -> json_codec.RawJSON:
+    """``result`` as the Lambda Python runtime writes it: its own marshaller, its own text.
+
+    ``awslambdaric`` (a development dependency, never in the Lambda zip) writes
+    a ``Decimal`` as its exact digits, and non-ASCII unescaped when
+    ``AWS_EXECUTION_ENV`` names a python3.12+ runtime, as Lambda sets it.
+    Call it on a result :func:`marshal_problem` accepted.
+    """
+    text, _content_type = LambdaMarshaller().marshal_response(result)
+    return json_codec.RawJSON(text)
 
 
 def marshal_problem(result: Any) -> Exception | None:

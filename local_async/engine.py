@@ -303,7 +303,7 @@ class Engine:
                 function_arn=function.local.latest_arn,
                 invoke_count=attempt,
                 event=json.loads(claim.payload),
-                result=outcome.result,
+                result=outcome.payload,
             )
             self._store_record(claim, function.declaration.on_success_queue, record, now)
             return

@@ -267,11 +267,8 @@ class AsyncApi:
     def _answer_now(self, function_name: str, event: contract.Event) -> Response:
         try:
             body = self._bodies[function_name](event, None)
-        except Exception as failure:  # the function failed, as a 502 from API Gateway
-            return _json(
-                502,
-                contract.error_body(event, "FunctionError", str(failure), contract.RETRY_ACCEPTED),
-            )
+        except Exception as failure:  # the function failed (and logged why): a 502, as the stack
+            return _json(502, contract.function_error_body(event, type(failure).__name__))
         return _json(400 if contract.is_error(body) else 200, body)
 
     def _build_invoker(self) -> AsyncInvoker:

@@ -8,8 +8,8 @@ the three runtimes answer alike.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple
 from urllib.parse import unquote
 
 INVOCATION_TYPE_HEADER = "InvocationType"
@@ -20,6 +20,10 @@ ACCEPTED_INVOCATION_TYPES = (REQUEST_RESPONSE, EVENT)
 ACCEPTED_MESSAGE = "Event received. Check queue/logs for status"
 #: What the 502 and 503 answers accept: the same request, later.
 RETRY_ACCEPTED = "a retry of the same request"
+#: The 502's error and fixed message: what the function raised stays in its logs
+#: (an exception's text can hold settings, paths or data), only its type is answered.
+FUNCTION_ERROR = "FunctionError"
+FUNCTION_ERROR_MESSAGE = "the function failed; its logs say why, under this api_request_id"
 #: The event's key for the invocation type, after the path parameters.
 INVOCATION_TYPE_KEY = "invocation_type"
 SYNC_FLAG = "synchronous_invocation"
@@ -145,6 +149,57 @@ def error_body(event: Mapping[str, Any], error: str, message: str, accepted: str
         "message": message,
         "accepted": accepted,
         "api_request_id": event.get("api_request_id", ""),
+    }
+
+
+def function_error_body(event: Mapping[str, Any], error_type: str) -> Body:
+    """The 502 body of a synchronous call whose function failed: a fixed message and the type.
+
+    ``error_type`` is Lambda's ``errorType`` (the exception's class name, or
+    ``Sandbox.Timedout`` and the like); the exception's message is not answered.
+    """
+    return {
+        "error": FUNCTION_ERROR,
+        "message": FUNCTION_ERROR_MESSAGE,
+        "error_type": error_type,
+        "accepted": RETRY_ACCEPTED,
+        "api_request_id": event.get("api_request_id", ""),
+    }
+
+
+class GatewayError(NamedTuple):
+    """An answer API Gateway gives itself, before any function runs (a gateway response)."""
+
+    status: int
+    error: str
+    message: str
+
+
+#: Any method and path no route declares: API Gateway's MISSING_AUTHENTICATION_TOKEN
+#: (403 by default), answered 404 by the stack's gateway response and by ``chalice local``.
+NO_ROUTE = GatewayError(404, "NotFound", "no route of this API answers this method and path")
+#: A Content-Type other than JSON: API Gateway's UNSUPPORTED_MEDIA_TYPE (the stack's
+#: integrations have a JSON template only, and never pass a request through untransformed).
+UNSUPPORTED_MEDIA_TYPE = GatewayError(
+    415, "UnsupportedMediaType", "the request's Content-Type is not application/json"
+)
+
+
+def accepted_requests(routes: Sequence[str]) -> str:
+    """What an API of these routes accepts, for the ``accepted`` of the gateway's answers."""
+    return (
+        f"GET {' or '.join(routes)}, no body or a JSON one, with an optional "
+        f"{INVOCATION_TYPE_HEADER} header: {' or '.join(ACCEPTED_INVOCATION_TYPES)}"
+    )
+
+
+def gateway_error_body(error: GatewayError, accepted: str, request_id: str) -> Body:
+    """The body of a gateway answer, in the shape of every other error body."""
+    return {
+        "error": error.error,
+        "message": error.message,
+        "accepted": accepted,
+        "api_request_id": request_id,
     }
 
 

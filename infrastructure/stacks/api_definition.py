@@ -21,6 +21,7 @@ from chalicelib.async_api.declaration import AsyncFunction
 TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates"
 REQUEST_TEMPLATE = TEMPLATES_DIR / "request.vtl"
 RESPONSE_TEMPLATE = TEMPLATES_DIR / "response.vtl"
+INVOCATION_TYPE_TEMPLATE = TEMPLATES_DIR / "invocation_type.vtl"
 
 JSON = "application/json"
 #: Lambda function errors: API Gateway matches this against the payload's errorMessage.
@@ -40,7 +41,16 @@ def template_text(path: Path) -> str:
 def request_template(function: AsyncFunction) -> str:
     """The request template of ``function``'s route: its path parameters, then request.vtl."""
     names = ", ".join(json.dumps(name) for name in function.path_parameters)
-    return f"#set($pathParameters = [{names}])\n" + template_text(REQUEST_TEMPLATE)
+    return (
+        f"#set($pathParameters = [{names}])\n"
+        + template_text(INVOCATION_TYPE_TEMPLATE)
+        + template_text(REQUEST_TEMPLATE)
+    )
+
+
+def response_template() -> str:
+    """The response template of every route: what the request asked for, then response.vtl."""
+    return template_text(INVOCATION_TYPE_TEMPLATE) + template_text(RESPONSE_TEMPLATE)
 
 
 def operation(function: AsyncFunction, function_arn_uri: Any) -> dict[str, Any]:
@@ -50,7 +60,7 @@ def operation(function: AsyncFunction, function_arn_uri: Any) -> dict[str, Any]:
     function's ARN): ``arn:<partition>:apigateway:<region>:lambda:path/2015-03-31/
     functions/<function arn>/invocations``.
     """
-    response_templates = {JSON: template_text(RESPONSE_TEMPLATE)}
+    response_templates = {JSON: response_template()}
     return {
         "summary": function.summary or f"{function.name}, now (200) or in the background (202)",
         "produces": [JSON],
@@ -99,14 +109,21 @@ def operation(function: AsyncFunction, function_arn_uri: Any) -> dict[str, Any]:
 def gateway_responses(routes: Sequence[str]) -> dict[str, Any]:
     """JSON bodies, carrying the request id, for the errors API Gateway answers itself.
 
-    For example 403 for an unknown path, 415 for a Content-Type without template,
-    429 when throttled, 504 when the function outlasts the integration timeout.
+    An undeclared method or path (``MISSING_AUTHENTICATION_TOKEN``, 403 by
+    default) is answered 404, and a Content-Type without a template 415, each with
+    the body ``chalice local`` gives (:data:`contract.NO_ROUTE`,
+    :data:`contract.UNSUPPORTED_MEDIA_TYPE`); every other 4xx and 5xx (429 when
+    throttled, 504 when the function outlasts the integration timeout...) names
+    API Gateway's response type and message. AWS documents overriding a gateway
+    response's status, with this very 403 to 404 as its example:
+    https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-gateway-responses-in-swagger.html
     These templates allow simple ``$context`` substitution only.
     """
-    accepted_requests = (
-        f"GET {' or '.join(routes)} with an optional {contract.INVOCATION_TYPE_HEADER} "
-        f"header: {' or '.join(contract.ACCEPTED_INVOCATION_TYPES)}"
-    )
+    accepted = contract.accepted_requests(routes)
+
+    def answer(error: contract.GatewayError) -> dict[str, Any]:
+        body = contract.gateway_error_body(error, accepted, "$context.requestId")
+        return {"statusCode": str(error.status), "responseTemplates": {JSON: json.dumps(body)}}
 
     def body(accepted: str) -> str:
         return (
@@ -117,6 +134,8 @@ def gateway_responses(routes: Sequence[str]) -> dict[str, Any]:
         )
 
     return {
-        "DEFAULT_4XX": {"responseTemplates": {JSON: body(accepted_requests)}},
+        "MISSING_AUTHENTICATION_TOKEN": answer(contract.NO_ROUTE),
+        "UNSUPPORTED_MEDIA_TYPE": answer(contract.UNSUPPORTED_MEDIA_TYPE),
+        "DEFAULT_4XX": {"responseTemplates": {JSON: body(accepted)}},
         "DEFAULT_5XX": {"responseTemplates": {JSON: body(contract.RETRY_ACCEPTED)}},
     }

@@ -8,6 +8,7 @@ destination.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from decimal import Decimal
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib.async_api import json_codec
 from local_async.attempt import Failed, Handler, Outcome, Succeeded, marshal_problem, run_attempt
 
 
@@ -67,8 +69,27 @@ def test_a_result_the_runtime_cannot_encode_is_a_marshal_error(result: Any, mess
     [None, 4, "text", [1, "a", None], {"a": Decimal("0.01")}, {1: "int key", None: "none key"}],
 )
 def test_a_result_the_runtime_can_encode_succeeds(result: Any) -> None:
-    assert attempt(lambda _, __: result) == Succeeded(result)
+    outcome = attempt(lambda _, __: result)
+    assert isinstance(outcome, Succeeded)
     assert marshal_problem(result) is None
+    assert json.loads(outcome.payload.text, parse_float=Decimal) == json.loads(
+        json_codec.dumps(result), parse_float=Decimal
+    )
+
+
+@pytest.mark.parametrize(
+    ("runtime", "text"),
+    [
+        ("AWS_Lambda_python3.11", '{"square": 1E-1996, "agent": "\\u00e9"}'),
+        ("AWS_Lambda_python3.12", '{"square": 1E-1996, "agent": "\u00e9"}'),
+    ],
+)
+def test_the_payload_is_what_the_lambda_runtime_writes(
+    monkeypatch: pytest.MonkeyPatch, runtime: str, text: str
+) -> None:
+    monkeypatch.setenv("AWS_EXECUTION_ENV", runtime)
+    result = {"square": Decimal("1E-1996"), "agent": "\u00e9"}
+    assert attempt(lambda _, __: result) == Succeeded(json_codec.RawJSON(text))
 
 
 def test_an_exception_that_cannot_print_itself_is_still_a_function_error() -> None:

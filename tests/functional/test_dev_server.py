@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, LocalChalice, LocalDevServer, ThreadedHTTPServer
 
@@ -28,20 +27,7 @@ class RecordingServer(ThreadedHTTPServer):
         super().shutdown_request(request)
 
 
-@pytest.fixture
-def restore_handler(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Undo tune_chalice_local()'s changes to Chalice's handler class after the test."""
-    monkeypatch.setattr(ChaliceRequestHandler, "disable_nagle_algorithm", False)
-    # Set, then deleted: the test starts with Chalice's own class (no __getattr__),
-    # and whatever the class had before is back afterwards.
-    monkeypatch.setattr(
-        ChaliceRequestHandler, "__getattr__", dev_server._route_any_method, raising=False
-    )
-    monkeypatch.delattr(ChaliceRequestHandler, "__getattr__")
-    yield
-
-
-def nodelay_of_one_connection() -> int:
+def nodelay_of_one_connection(handler_cls: Any = ChaliceRequestHandler) -> int:
     """Serve one request with Chalice's LocalDevServer; TCP_NODELAY on the accepted socket."""
     app = LocalChalice(app_name="nodelay")
 
@@ -50,7 +36,12 @@ def nodelay_of_one_connection() -> int:
         return {"ok": True}
 
     server = LocalDevServer(
-        app, Config.create(chalice_app=app), "127.0.0.1", 0, server_cls=RecordingServer
+        app,
+        Config.create(chalice_app=app),
+        "127.0.0.1",
+        0,
+        handler_cls=handler_cls,
+        server_cls=RecordingServer,
     )
     recording = server.server
     assert isinstance(recording, RecordingServer)
@@ -74,13 +65,24 @@ def nodelay_of_one_connection() -> int:
     return recording.nodelay[0]
 
 
-@pytest.mark.usefixtures("restore_handler")
 def test_vanilla_chalice_local_leaves_nagle_on() -> None:
     # Why the tuning exists: keep-alive answers wait for the client's delayed ACK.
     assert nodelay_of_one_connection() == 0
 
 
-@pytest.mark.usefixtures("restore_handler")
-def test_tuned_chalice_local_sets_tcp_nodelay_on_accepted_sockets() -> None:
-    dev_server.tune_chalice_local()
-    assert nodelay_of_one_connection() != 0
+def test_the_gateway_handler_sets_tcp_nodelay_on_accepted_sockets() -> None:
+    assert nodelay_of_one_connection(dev_server.GatewayRequestHandler) != 0
+
+
+def test_the_gateway_handler_replaces_chalice_s_keeping_its_arguments() -> None:
+    app = LocalChalice(app_name="swap")
+    config = Config.create(chalice_app=app)
+    server = LocalDevServer(app, config, "127.0.0.1", 0)
+    try:
+        dev_server.use_gateway_handler(server)
+        handler = server.server.RequestHandlerClass
+        assert isinstance(handler, functools.partial)
+        assert handler.func is dev_server.GatewayRequestHandler
+        assert handler.keywords == {"app_object": app, "config": config}
+    finally:
+        server.server.server_close()

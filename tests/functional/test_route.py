@@ -167,5 +167,18 @@ def test_a_failing_function_is_a_502_not_a_500(
     monkeypatch.setenv("SQUARE_FAULT_RATE", "1")
     status, body = get(client, "/square/3")
     assert status == 502, body
-    assert body["error"] == "FunctionError"
-    assert "simulated failure" in body["message"]
+    assert body == contract.function_error_body(
+        {"api_request_id": body["api_request_id"]}, "SimulatedFailure"
+    )
+    assert "SQUARE_FAULT_RATE" not in json.dumps(body), "what the function raised stays in its logs"
+
+
+def test_a_502_never_reveals_what_the_function_raised(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A setting the function refuses at run time: its message names the variable and value.
+    monkeypatch.setenv("SQUARE_WORK_SECONDS", "secret-value")
+    status, body = get(client, "/square/3")
+    assert status == 502, body
+    assert body["error_type"] == "ValueError"
+    assert "secret-value" not in json.dumps(body)

@@ -42,6 +42,12 @@ class Synthesized:
         (found,) = self.resources(resource_type).items()
         return found
 
+    def template_paths(self) -> dict[str, dict[str, Any]]:
+        """The API's OpenAPI paths: each resource path's operations, by lower-case method."""
+        _, api = self.resource("AWS::Serverless::Api")
+        paths: dict[str, dict[str, Any]] = api["Properties"]["DefinitionBody"]["paths"]
+        return paths
+
     def operation(self, route: str) -> dict[str, Any]:
         """The API's ``get`` operation of ``route``."""
         _, api = self.resource("AWS::Serverless::Api")

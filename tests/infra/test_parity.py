@@ -1,83 +1,66 @@
-"""Parity: API Gateway's mapping templates answer exactly what the Chalice route answers.
+"""Parity: the stack answers every catalogue case as ``chalice local`` does, on AWS and LocalStack.
 
-For each request, the route answers through ``chalice.test.Client`` while a probe
-records the event it builds. The same request then goes through the deployed
-path, offline: the stack's request template for the route (taken from the
-synthesized template) renders the event Lambda would receive, the override it
-sets picks the invocation type, the function runs on the rendered event as
-Lambda would run it, the integration response is selected as API Gateway
-selects it, and the response template renders the status and body. The
-route's fresh request id, stage and source ip are injected as ``$context`` so
-both sides can be compared key for key.
+For each case of the contract catalogue (``tests/support/catalogue.py``), the
+local side answers in-process exactly as ``chalice local`` does
+(``local_async.dev_server.Edge``: API Gateway's edge in front of the Chalice
+route), while a probe records the event the route builds. The deployed side,
+offline: a method and path the stack does not declare, or a Content-Type
+without a template, gets the stack's gateway response; otherwise the route's
+request template (from the synthesized template) renders the event Lambda would
+receive and the override that picks the invocation type, the function runs on
+that event as Lambda runs it (its result written by the Lambda runtime's own
+marshaller, ``awslambdaric``, for the template's runtime), the integration
+response is selected as API Gateway selects it, and the response template
+renders the status and body. Both sides must give the catalogue's status and
+the same JSON body; the route's request id, stage and source ip are injected
+as ``$context`` so bodies compare key for key.
 
-The example's route is checked against this project's stack; both routes of
-the fixture project (the example and a second function with two parameters)
+The templates are rendered twice: with the model of AWS's documented semantics
+and with LocalStack's own engine (``tests/infra/vtl.py``). The example's route
+is checked against this project's stack; the fixture project's two routes
 against the fixture's stack.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
-from urllib.parse import parse_qsl, quote
+from urllib.parse import parse_qsl, quote, urlsplit
 
 import pytest
-from chalice.test import Client
+from awslambdaric.lambda_runtime_marshaller import LambdaMarshaller
+from chalice.config import Config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import app as app_module
-from chalicelib.async_api import AsyncFunction, contract, json_codec
+from chalicelib.async_api import AsyncFunction, contract
 from chalicelib.async_api import api as api_module
 from chalicelib.async_api.processor import process
+from local_async import gateway
+from local_async.dev_server import Edge
 from tests.infra.conftest import Synthesized
-from tests.infra.vtl import RequestContext, render_request, render_response
+from tests.infra.vtl import (
+    AWS_MODEL,
+    LOCALSTACK,
+    RENDERERS,
+    MethodRequest,
+    Renderer,
+    RequestContext,
+    single_value_headers,
+)
+from tests.support.catalogue import CASES, REPORT_CASES, Case
 from tests.support.declared import SQUARE
 
 JSON = "application/json"
 LAMBDA_REQUEST_ID = "5f1f5e1e-0000-4000-8000-000000000000"
-
-
-@dataclass(frozen=True)
-class Call:
-    """One client request: the text of each path parameter, headers, query string.
-
-    Each value is the text the client means, percent-encoded into the path; with
-    ``encoded`` it is the path segment exactly as the client sends it.
-    """
-
-    segments: Mapping[str, str]
-    headers: dict[str, str] = field(default_factory=dict)
-    query: str = ""
-    encoded: bool = False
-    function: AsyncFunction = SQUARE
-
-    @classmethod
-    def square(cls, number: str, headers: dict[str, str] | None = None, **options: Any) -> Call:
-        return cls({"number": number}, headers or {}, **options)
-
-    @property
-    def raw(self) -> dict[str, str]:
-        """Each path segment as sent: what API Gateway passes on, still encoded."""
-        return {
-            name: value if self.encoded else quote(value, safe="")
-            for name, value in self.segments.items()
-        }
-
-    @property
-    def path(self) -> str:
-        path = self.function.route
-        for name, segment in self.raw.items():
-            path = path.replace("{" + name + "}", segment)
-        return path + (f"?{self.query}" if self.query else "")
-
-    @property
-    def user_agent(self) -> str | None:
-        return next((v for k, v in self.headers.items() if k.lower() == "user-agent"), None)
+#: Refused by API Gateway's front end before any template: no template to render.
+FRONT_END_STATUSES = (414, 431)
 
 
 @dataclass(frozen=True)
@@ -88,7 +71,7 @@ class Answer:
     parsed_body: bool = False
 
     def json(self) -> Any:
-        return json.loads(self.text, object_pairs_hook=list)
+        return json.loads(self.text, object_pairs_hook=list) if self.text else None
 
 
 class RouteProbe:
@@ -111,23 +94,37 @@ class RouteProbe:
 
 @dataclass
 class Target:
-    """An app and its synthesized stack: what parity compares."""
+    """An app, its local edge and its synthesized stack: what parity compares."""
 
     module: ModuleType
-    client: Client
+    edge: Edge
     synthesized: Synthesized
 
 
-@pytest.fixture(scope="module")
-def square_target(synthesized: Synthesized) -> Iterator[Target]:
-    with Client(app_module.app) as client:
-        yield Target(app_module, client, synthesized)
+def lambda_runtime(synthesized: Synthesized) -> str:
+    """The ``AWS_EXECUTION_ENV`` Lambda sets for the stack's functions (one runtime for all)."""
+    runtimes = {
+        resource["Properties"]["Runtime"]
+        for resource in synthesized.template["Resources"].values()
+        if resource["Type"] in ("AWS::Serverless::Function", "AWS::Lambda::Function")
+        and "Runtime" in resource.get("Properties", {})
+    }
+    (runtime,) = runtimes
+    return f"AWS_Lambda_{runtime}"
+
+
+def target_for(module: ModuleType, synthesized: Synthesized) -> Target:
+    return Target(module, Edge(module.app, Config.create(chalice_app=module.app)), synthesized)
 
 
 @pytest.fixture(scope="module")
-def fixture_target(fixture_synthesized: Synthesized, fixture_app: ModuleType) -> Iterator[Target]:
-    with Client(fixture_app.app) as client:
-        yield Target(fixture_app, client, fixture_synthesized)
+def square_target(synthesized: Synthesized) -> Target:
+    return target_for(app_module, synthesized)
+
+
+@pytest.fixture(scope="module")
+def fixture_target(fixture_synthesized: Synthesized, fixture_app: ModuleType) -> Target:
+    return target_for(fixture_app, fixture_synthesized)
 
 
 @pytest.fixture
@@ -138,14 +135,21 @@ def probe(monkeypatch: pytest.MonkeyPatch) -> Iterator[RouteProbe]:
     yield recorder
 
 
-def route(target: Target, probe: RouteProbe, call: Call) -> tuple[Answer, dict[str, Any]]:
-    """The Chalice route's answer and the event it built."""
+def route(target: Target, probe: RouteProbe, case: Case) -> tuple[Answer, dict[str, Any] | None]:
+    """``chalice local``'s answer, and the event its route built (None: no route ran)."""
     with target.module.api.invoker_replaced_by(probe):
-        response = target.client.http.get(call.path, headers=call.headers)
-    assert response.headers["Content-Type"] == JSON
-    (event,) = probe.events
+        answer = target.edge.answer(case.method, "/" + case.target, list(case.headers), None)
+    assert answer.headers.get("Content-Type", JSON) == JSON, answer.headers
+    events = list(probe.events)
     probe.events.clear()
-    return Answer(response.status_code, response.body.decode("utf-8")), event
+    return Answer(answer.status, answer.body.decode("utf-8")), (events[0] if events else None)
+
+
+def lambda_payload(result: Any) -> str:
+    """A function's result as the Lambda Python runtime writes it."""
+    text, _ = LambdaMarshaller().marshal_response(result)
+    assert isinstance(text, str)
+    return text
 
 
 def lambda_answer(
@@ -164,8 +168,8 @@ def lambda_answer(
             "requestId": LAMBDA_REQUEST_ID,
             "stackTrace": ['  File "/var/task/app.py", line 1, in handler\n'],
         }
-        return json.dumps(payload), str(failure)
-    return json_codec.dumps(result), None
+        return lambda_payload(payload), str(failure)
+    return lambda_payload(result), None
 
 
 def integration_response(integration: dict[str, Any], error_message: str | None) -> dict[str, Any]:
@@ -178,308 +182,220 @@ def integration_response(integration: dict[str, Any], error_message: str | None)
     return responses["default"]
 
 
-def api_gateway(
-    target: Target, call: Call, context: RequestContext
-) -> tuple[Answer, list[tuple[str, Any]], str]:
-    """The deployed path, offline: its answer, the event, the invocation type."""
-    integration = target.synthesized.operation(call.function.route)[
-        "x-amazon-apigateway-integration"
+def gateway_response(target: Target, response_type: str, request_id: str) -> Answer:
+    """A gateway response of the stack, rendered (simple ``$context`` substitution)."""
+    _, api = target.synthesized.resource("AWS::Serverless::Api")
+    response = api["Properties"]["DefinitionBody"]["x-amazon-apigateway-gateway-responses"][
+        response_type
     ]
-    request = render_request(
-        integration["requestTemplates"][JSON],
-        context,
-        path=call.raw,
-        headers=call.headers,
-        querystring=dict(parse_qsl(call.query)),
+    body = response["responseTemplates"][JSON].replace("$context.requestId", request_id)
+    return Answer(int(response["statusCode"]), body)
+
+
+def declared_function(target: Target, route_path: str) -> AsyncFunction:
+    function: AsyncFunction = next(f for f in target.module.api.functions if f.route == route_path)
+    return function
+
+
+def api_gateway(
+    target: Target, case: Case, renderer: Renderer, context: RequestContext
+) -> tuple[Answer, list[tuple[str, Any]] | None, str | None]:
+    """The deployed path, offline: its answer, the event, the invocation type."""
+    paths = target.synthesized.template_paths()
+    matched = gateway.match(paths, "/" + case.target)
+    if matched is None or case.method.lower() not in paths[matched.route]:
+        answer = gateway_response(target, "MISSING_AUTHENTICATION_TOKEN", context.request_id)
+        return answer, None, None
+    content_type = single_value_headers(case.headers).get("Content-Type")
+    integration = paths[matched.route][case.method.lower()]["x-amazon-apigateway-integration"]
+    if (
+        content_type is not None
+        and content_type.split(";")[0].strip() not in (integration["requestTemplates"])
+    ):
+        return gateway_response(target, "UNSUPPORTED_MEDIA_TYPE", context.request_id), None, None
+    request = MethodRequest(
+        path=matched.parameters,
+        headers=header_lines(case),
+        querystring=dict(parse_qsl(urlsplit("/" + case.target).query)),
     )
-    event_pairs = request.json()
-    invocation_type = request.request_headers["X-Amz-Invocation-Type"]
-    payload, error_message = lambda_answer(
-        target, call.function, dict(event_pairs), invocation_type
-    )
+    rendered = renderer.request(integration["requestTemplates"][JSON], context, request)
+    event_pairs = rendered.json()
+    invocation_type = rendered.request_headers["X-Amz-Invocation-Type"]
+    function = declared_function(target, matched.route)
+    payload, error_message = lambda_answer(target, function, dict(event_pairs), invocation_type)
     response = integration_response(integration, error_message)
-    rendered = render_response(response["responseTemplates"][JSON], context, payload)
-    status = rendered.status if rendered.status is not None else int(response["statusCode"])
-    answer = Answer(status, rendered.text.strip(), rendered.parsed_body)
+    answered = renderer.response(response["responseTemplates"][JSON], context, request, payload)
+    status = answered.status if answered.status is not None else int(response["statusCode"])
+    answer = Answer(status, answered.text.strip(), answered.parsed_body)
     return answer, event_pairs, invocation_type
 
 
-def assert_parity(target: Target, probe: RouteProbe, call: Call) -> tuple[Answer, dict[str, Any]]:
-    expected, route_event = route(target, probe, call)
-    context = RequestContext(
-        stage=route_event["api_stage"],
-        request_id=route_event["api_request_id"],
-        source_ip=route_event["source_ip"],
-        user_agent=call.user_agent,
-        resource_path=call.function.route,
+def header_lines(case: Case) -> tuple[tuple[str, str], ...]:
+    """The case's header lines as HTTP parsing hands them on: without optional whitespace."""
+    return tuple((name, value.strip(" \t")) for name, value in case.headers)
+
+
+def context_of(case: Case, event: Mapping[str, Any] | None, request_id: str) -> RequestContext:
+    """``$context`` for a case: the route's stage, request id and source ip when it ran."""
+    return RequestContext(
+        stage=event["api_stage"] if event else "api",
+        request_id=request_id,
+        source_ip=event["source_ip"] if event else "127.0.0.1",
+        user_agent=single_value_headers(header_lines(case)).get("User-Agent"),
+        resource_path=event["api_resource_path"] if event else "",
     )
-    answer, event_pairs, invocation_type = api_gateway(target, call, context)
-    assert event_pairs == list(route_event.items()), "the template builds the route's event"
-    for name, segment in call.raw.items():
-        assert dict(event_pairs)[name] == segment, f"path parameter {name} is passed raw"
-    is_event = route_event["invocation_type"] == contract.EVENT
-    assert invocation_type == ("Event" if is_event else "RequestResponse")
+
+
+def assert_parity(
+    target: Target, probe: RouteProbe, case: Case, renderer: Renderer = AWS_MODEL
+) -> tuple[Answer, dict[str, Any] | None]:
+    expected, route_event = route(target, probe, case)
+    request_id = dict(expected.json() or [])["api_request_id"]
+    context = context_of(case, route_event, request_id)
+    answer, event_pairs, invocation_type = api_gateway(target, case, renderer, context)
     assert answer.status == expected.status, (answer, expected)
     assert answer.json() == expected.json(), (answer, expected)
-    if expected.status in (200, 400):
-        assert answer.text == expected.text, "the function's body passes through unchanged"
-    # Only Lambda's function-error payload is parsed: big results never go through JSONPath.
-    assert answer.parsed_body == (expected.status == 502), answer
+    if route_event is None:
+        assert event_pairs is None, "the route ran no function: the stack invokes none either"
+        return expected, None
+    assert event_pairs == list(route_event.items()), "the template builds the route's event"
+    is_event = route_event["invocation_type"] == contract.EVENT
+    assert invocation_type == ("Event" if is_event else "RequestResponse")
+    if renderer is AWS_MODEL:
+        # Only Lambda's function-error payload is parsed: big results never go through JSONPath.
+        assert answer.parsed_body == (expected.status == 502), answer
     return expected, route_event
 
 
-SYNC_NUMBERS = [
-    "2",
-    "-3",
-    "0.1",
-    "+12.50",
-    "-0.000",
-    "99999999999999999999",
-    "9" * 1000,  # a 2,000-digit square
-    "0.000001",  # 1e-12, the smallest square a decimal can have
-]
-HOSTILE_NUMBERS = [
-    '"',
-    "\\",
-    '1"2',
-    "1\\2",
-    "'",
-    "1'2",
-    "</script>",
-    "1/2",
-    "1\n2",
-    "\t",
-    "\r\n",
-    "\x00",
-    "\x1f",
-    "\x7f",
-    "\u0663",
-    "\u00b2",
-    "\U0001f600",
-    "\u2028",
-    "\ufeff1",
-    " 2",
-    "2 ",
-    "1e5",
-    "NaN",
-    "0x10",
-    "1_000",
-    "$context.requestId",
-    "#set($x = 1)",
-    "${input.body}",
-    "$util.escapeJavaScript('x')",
-    '{"number": "2"}',
-    "%",
-    "%25",
-    "a" * 1001,
-    "0." + "0" * 997 + "1",  # a decimal of 999 digits: refused, not rounded
-    "\u00e9" * 600,
-]
+def runs_through_templates(case: Case) -> bool:
+    return case.status not in FRONT_END_STATUSES
 
 
-def short_id(number: str) -> str:
-    return number if len(number) <= 20 else f"{number[:4]}...{number[-2:]}({len(number)})"
+def repeated_invocation_type(case: Case) -> bool:
+    return sum(1 for name, _ in case.headers if name.lower() == "invocationtype") > 1
 
 
-@pytest.mark.parametrize("number", SYNC_NUMBERS, ids=short_id)
-def test_sync_squares_match(square_target: Target, probe: RouteProbe, number: str) -> None:
-    expected, _ = assert_parity(square_target, probe, Call.square(number))
-    assert expected.status == 200
+def localstack_reading(case: Case) -> Case:
+    """The case as LocalStack's engine reads it: the first value of a repeated header."""
+    if not repeated_invocation_type(case):
+        return case
+    first = next(line for line in case.headers if line[0].lower() == "invocationtype")
+    others = tuple(line for line in case.headers if line[0].lower() != "invocationtype")
+    return dataclasses.replace(case, headers=(*others, first))
 
 
-@pytest.mark.parametrize(
-    ("segment", "square"),
-    [
-        ("%2D3", 9),
-        ("%2B12.50", "156.25"),
-        ("1%2e5", "2.25"),
-        ("%2d3", 9),
-        ("%FF", None),  # not UTF-8
-        ("%25", None),  # "%"
-        ("%252B12", None),  # "%2B12": decoded once, not twice
-        ("%E2%80%A8", None),  # U+2028
-    ],
-)
-@pytest.mark.parametrize("headers", [{}, {"InvocationType": "Event"}], ids=repr)
-def test_percent_encoded_numbers_match(
+TEMPLATED = [case for case in CASES if runs_through_templates(case)]
+REPORTS = [case for case in REPORT_CASES if runs_through_templates(case)]
+
+
+@pytest.fixture
+def lambda_environment(synthesized: Synthesized, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lambda's AWS_EXECUTION_ENV for the stack's runtime, which the marshaller reads."""
+    monkeypatch.setenv("AWS_EXECUTION_ENV", lambda_runtime(synthesized))
+
+
+@pytest.mark.usefixtures("lambda_environment")
+@pytest.mark.parametrize("renderer", RENDERERS, ids=lambda r: r.name)
+@pytest.mark.parametrize("case", TEMPLATED, ids=[case.name for case in TEMPLATED])
+@pytest.mark.parametrize("stack", ["project", "fixture"])
+def test_the_stack_answers_the_catalogue_as_chalice_local_does(
     square_target: Target,
+    fixture_target: Target,
     probe: RouteProbe,
-    segment: str,
-    square: object,
-    headers: dict[str, str],
+    case: Case,
+    renderer: Renderer,
+    stack: str,
 ) -> None:
-    expected, route_event = assert_parity(
-        square_target, probe, Call.square(segment, headers, encoded=True)
-    )
-    assert route_event["number"] == segment
-    if headers:
-        assert expected.status == 202
-    elif square is None:
-        assert expected.status == 400
-        assert dict(expected.json())["error"] == "InvalidNumber"
-    else:
-        assert expected.status == 200
-        assert json.loads(expected.text, parse_float=str)["square_of_your_number_is"] == square
+    target = square_target if stack == "project" else fixture_target
+    read_as_sent = renderer is AWS_MODEL or not repeated_invocation_type(case)
+    # LocalStack keeps the first value of a repeated header: the route is asked the same.
+    reading = case if renderer is AWS_MODEL else localstack_reading(case)
+    expected, _ = assert_parity(target, probe, reading, renderer)
+    if read_as_sent:
+        assert expected.status == case.status, expected
 
 
-@pytest.mark.parametrize("number", HOSTILE_NUMBERS, ids=ascii)
-def test_bad_numbers_match_with_a_400(
-    square_target: Target, probe: RouteProbe, number: str
+@pytest.mark.usefixtures("lambda_environment")
+@pytest.mark.parametrize("renderer", RENDERERS, ids=lambda r: r.name)
+@pytest.mark.parametrize("case", REPORTS, ids=[case.name for case in REPORTS])
+def test_a_second_function_with_two_parameters_matches(
+    fixture_target: Target, probe: RouteProbe, case: Case, renderer: Renderer
 ) -> None:
-    expected, _ = assert_parity(square_target, probe, Call.square(number))
-    assert expected.status == 400
-    assert dict(expected.json())["error"] == "InvalidNumber"
+    expected, _ = assert_parity(fixture_target, probe, case, renderer)
+    assert expected.status == case.status, expected
 
 
 @pytest.mark.parametrize(
-    "number", ["2", "0.1", '1"2', "\\", "1\n2", "abc", "\U0001f600"], ids=ascii
+    ("renderer", "read"), [(AWS_MODEL, "Event"), (LOCALSTACK, "RequestResponse")], ids=str
 )
-@pytest.mark.parametrize("name", ["InvocationType", "invocationtype", "INVOCATIONTYPE"])
-def test_async_answers_match_with_a_202(
-    square_target: Target, probe: RouteProbe, number: str, name: str
+def test_of_a_repeated_header_aws_reads_the_last_value_and_localstack_the_first(
+    synthesized: Synthesized, renderer: Renderer, read: str
 ) -> None:
-    expected, _ = assert_parity(square_target, probe, Call.square(number, {name: "Event"}))
-    assert expected.status == 202
-    assert [key for key, _ in expected.json()] == [
-        *contract.CONTEXT_KEYS,
-        "asynchronous_invocation",
-        "message",
-    ]
+    # The one known difference between the two engines (README): LocalStack's header
+    # map is werkzeug's, whose get() gives the first value.
+    integration = synthesized.operation(SQUARE.route)["x-amazon-apigateway-integration"]
+    lines = (("InvocationType", "RequestResponse"), ("InvocationType", "Event"))
+    rendered = renderer.request(
+        integration["requestTemplates"][JSON],
+        context_values(),
+        MethodRequest(path={"number": "2"}, headers=lines),
+    )
+    assert rendered.request_headers == {"X-Amz-Invocation-Type": read}
 
 
-def test_async_bad_number_is_accepted_and_its_record_carries_the_400_body(
+def test_the_catalogue_s_front_end_cases_are_the_only_ones_not_rendered() -> None:
+    assert {case.status for case in CASES if not runs_through_templates(case)} == {414, 431}
+
+
+@pytest.mark.usefixtures("lambda_environment")
+def test_a_bad_number_sent_as_event_is_accepted_and_its_record_carries_the_400(
     square_target: Target, probe: RouteProbe
 ) -> None:
-    expected, route_event = assert_parity(
-        square_target, probe, Call.square("abc", {"InvocationType": "Event"})
-    )
-    assert expected.status == 202
+    case = Case("abc, Event", "square/abc", 202, headers=(("InvocationType", "Event"),))
+    expected, route_event = assert_parity(square_target, probe, case)
+    assert expected.status == 202 and route_event is not None
     # What lands in the success destination's responsePayload, in the cloud and locally.
     result = SQUARE.lambda_handler(route_event, None)
     assert result["error"] == "InvalidNumber"
     assert result["api_request_id"] == route_event["api_request_id"]
 
 
-@pytest.mark.parametrize(
-    "headers",
-    [
-        {},
-        {"InvocationType": "RequestResponse"},
-        {"invocationtype": "RequestResponse"},
-        {"INVOCATIONTYPE": "RequestResponse"},
-    ],
-    ids=repr,
-)
-def test_request_response_header_variants_match(
-    square_target: Target, probe: RouteProbe, headers: dict[str, str]
-) -> None:
-    expected, _ = assert_parity(square_target, probe, Call.square("12", headers))
-    assert expected.status == 200
-
-
-@pytest.mark.parametrize(
-    "value",
-    ["event", "EVENT", "requestresponse", "DryRun", "Foo", "", 'Ev"ent', "Event\\", "x" * 100],
-    ids=ascii,
-)
-@pytest.mark.parametrize("name", ["InvocationType", "invocationtype"])
-def test_unknown_invocation_types_match_with_a_400(
-    square_target: Target, probe: RouteProbe, value: str, name: str
-) -> None:
-    expected, route_event = assert_parity(square_target, probe, Call.square("7", {name: value}))
-    assert expected.status == 400
-    assert dict(expected.json())["error"] == "InvalidInvocationType"
-    assert route_event["invocation_type"] == value
-
-
-def test_a_query_parameter_is_not_the_header(square_target: Target, probe: RouteProbe) -> None:
-    expected, _ = assert_parity(
-        square_target, probe, Call.square("5", query="InvocationType=Event")
-    )
-    assert expected.status == 200
-
-
-@pytest.mark.parametrize(
-    "user_agent", ["curl/8.4.0", 'Mozilla/5.0 "quoted" \\ and \u00e9', "", None], ids=repr
-)
-@pytest.mark.parametrize("invocation", [None, "Event"])
-def test_user_agent_variants_match(
-    square_target: Target,
-    probe: RouteProbe,
-    user_agent: str | None,
-    invocation: str | None,
-) -> None:
-    headers = {} if user_agent is None else {"User-Agent": user_agent}
-    if invocation is not None:
-        headers["InvocationType"] = invocation
-    assert_parity(square_target, probe, Call.square("3", headers))
-
-
-@pytest.mark.parametrize("headers", [{}, {"InvocationType": "Event"}], ids=repr)
+@pytest.mark.usefixtures("lambda_environment")
+@pytest.mark.parametrize("renderer", RENDERERS, ids=lambda r: r.name)
+@pytest.mark.parametrize("invocation", [(), (("InvocationType", "Event"),)], ids=["sync", "event"])
 def test_function_errors_match(
     square_target: Target,
     probe: RouteProbe,
     monkeypatch: pytest.MonkeyPatch,
-    headers: dict[str, str],
+    renderer: Renderer,
+    invocation: tuple[tuple[str, str], ...],
 ) -> None:
     monkeypatch.setenv("SQUARE_FAULT_RATE", "1")
-    expected, _ = assert_parity(square_target, probe, Call.square("4", headers))
-    if headers:
-        assert expected.status == 202  # accepted: Lambda retries, then the DLQ
+    expected, _ = assert_parity(
+        square_target, probe, Case("fails", "square/4", 502, headers=invocation), renderer
+    )
+    if invocation:
+        assert expected.status == 202  # accepted: Lambda retries, then the on-failure queue
     else:
         assert expected.status == 502
-        assert dict(expected.json())["error"] == "FunctionError"
+        assert dict(expected.json())["error_type"] == "SimulatedFailure"
 
 
-# -- a second function of another shape: the fixture project -------------------
-
-REPORT_ROUTE = "/reports/{account}/{month}"
-
-
-def report_call(fixture_app: ModuleType, account: str, month: str, **options: Any) -> Call:
-    (report,) = (f for f in fixture_app.api.functions if f.route == REPORT_ROUTE)
-    return Call({"account": account, "month": month}, function=report, **options)
-
-
+@pytest.mark.usefixtures("lambda_environment")
+@pytest.mark.parametrize("renderer", RENDERERS, ids=lambda r: r.name)
 @pytest.mark.parametrize(
-    ("account", "month", "headers", "status", "error"),
-    [
-        ("acme", "2026-02", {}, 200, None),
-        ("acme", "2024-02", {"invocationtype": "RequestResponse"}, 200, None),
-        ("acme", "2026-11", {"InvocationType": "Event"}, 202, None),
-        ("ACME", "2026-11", {}, 400, "InvalidAccount"),
-        ("acme", "2026-13", {}, 400, "InvalidMonth"),
-        ("acme", "%FF", {}, 400, "InvalidMonth"),
-        ("ac me", "2026-11", {}, 400, "InvalidAccount"),
-        ('a"c\\', "2026-11", {"InvocationType": "Event"}, 202, None),
-        ("acme", "2026-11", {"InvocationType": "DryRun"}, 400, "InvalidInvocationType"),
-    ],
+    "user_agent", ["curl/8.4.0", 'Mozilla/5.0 "quoted" \\ and \u00e9', ""], ids=repr
 )
-def test_a_second_function_with_two_parameters_matches(
-    fixture_target: Target,
+@pytest.mark.parametrize("invocation", [(), (("InvocationType", "Event"),)], ids=["sync", "event"])
+def test_user_agent_variants_match(
+    square_target: Target,
     probe: RouteProbe,
-    account: str,
-    month: str,
-    headers: dict[str, str],
-    status: int,
-    error: str | None,
+    renderer: Renderer,
+    user_agent: str,
+    invocation: tuple[tuple[str, str], ...],
 ) -> None:
-    call = report_call(fixture_target.module, account, month, headers=headers)
-    expected, _ = assert_parity(fixture_target, probe, call)
-    assert expected.status == status, expected
-    body = dict(expected.json())
-    assert body.get("error") == error
-    if status == 200:
-        assert body["days"] == {"2026-02": 28, "2024-02": 29}[month]
-
-
-@pytest.mark.parametrize("number", ["2", "0.1", "abc"])
-@pytest.mark.parametrize("headers", [{}, {"InvocationType": "Event"}], ids=repr)
-def test_the_example_matches_in_the_fixture_s_stack_too(
-    fixture_target: Target, probe: RouteProbe, number: str, headers: dict[str, str]
-) -> None:
-    square = next(f for f in fixture_target.module.api.functions if f.route == SQUARE.route)
-    assert_parity(fixture_target, probe, Call({"number": number}, headers, function=square))
+    case = Case("agent", "square/3", 200, headers=(("User-Agent", user_agent), *invocation))
+    assert_parity(square_target, probe, case, renderer)
 
 
 # -- the templates alone, on inputs the route cannot send ------------------------
@@ -512,12 +428,11 @@ def test_any_request_renders_valid_json_with_the_exact_values(
     # the number, or (clients that do not encode everything) any text at all.
     segment = quote(number, safe="") if encode else number
     integration = synthesized.operation(SQUARE.route)["x-amazon-apigateway-integration"]
-    headers = {} if header is None else {"InvocationType": header}
-    rendered = render_request(
+    headers = () if header is None else (("InvocationType", header),)
+    rendered = AWS_MODEL.request(
         integration["requestTemplates"][JSON],
         context_values(user_agent),
-        path={"number": segment},
-        headers=headers,
+        MethodRequest(path={"number": segment}, headers=headers),
     )
     event = json.loads(rendered.text)
     assert event["number"] == segment, "passed raw, never decoded by the template"
@@ -529,6 +444,7 @@ def test_any_request_renders_valid_json_with_the_exact_values(
     assert rendered.request_headers == {"X-Amz-Invocation-Type": expected}
 
 
+@pytest.mark.parametrize("renderer", RENDERERS, ids=lambda r: r.name)
 @pytest.mark.parametrize(
     "payload",
     [
@@ -537,30 +453,52 @@ def test_any_request_renders_valid_json_with_the_exact_values(
         {"errorMessage": "2024-01-01T00:00:00Z abc Task timed out after 60.00 seconds"},
         {"errorType": "Runtime.ExitError"},
         {"errorType": "Sandbox.Timedout", "errorMessage": "Task timed out after 60.00 seconds"},
+        {"errorMessage": "SQUARE_WORK_SECONDS='secret' is not a number", "errorType": "ValueError"},
     ],
-    ids=["quoted", "empty-message", "timeout", "no-message", "error-type-first"],
+    ids=["quoted", "empty-message", "timeout", "no-type", "error-type-first", "secret"],
 )
-def test_every_lambda_error_payload_becomes_the_502_body(
-    synthesized: Synthesized, payload: dict[str, str]
+def test_every_lambda_error_payload_becomes_the_fixed_502_body(
+    synthesized: Synthesized, renderer: Renderer, payload: dict[str, str]
 ) -> None:
     integration = synthesized.operation(SQUARE.route)["x-amazon-apigateway-integration"]
-    message = payload.get("errorMessage")
-    response = integration_response(integration, message)
+    response = integration_response(integration, payload.get("errorMessage"))
     values = context_values()
-    rendered = render_response(response["responseTemplates"][JSON], values, json.dumps(payload))
-    assert rendered.status == 502
-    assert rendered.parsed_body, "the function-error payload is the one payload parsed"
-    assert json.loads(rendered.text) == contract.error_body(
-        {"api_request_id": values.request_id},
-        "FunctionError",
-        message or "",
-        "a retry of the same request",
+    rendered = renderer.response(
+        response["responseTemplates"][JSON],
+        values,
+        MethodRequest(path={"number": "4"}),
+        json.dumps(payload),
     )
+    assert rendered.status == 502
+    assert json.loads(rendered.text) == contract.function_error_body(
+        {"api_request_id": values.request_id}, payload.get("errorType", "")
+    ), "a fixed message and the error type: what the function raised stays in its logs"
+
+
+@pytest.mark.parametrize("renderer", RENDERERS, ids=lambda r: r.name)
+@pytest.mark.parametrize(
+    "headers",
+    [(), (("InvocationType", "DryRun"),), (("InvocationType", "RequestResponse"),)],
+    ids=["none", "DryRun", "RequestResponse"],
+)
+@pytest.mark.parametrize("body", ["", "{}"], ids=["empty", "LocalStack-empty"])
+def test_an_empty_answer_is_202_only_when_the_request_asked_for_event(
+    synthesized: Synthesized, renderer: Renderer, headers: tuple[tuple[str, str], ...], body: str
+) -> None:
+    # Lambda answers DryRun with 204 and no payload: that is no accepted event.
+    integration = synthesized.operation(SQUARE.route)["x-amazon-apigateway-integration"]
+    template = integration_response(integration, None)["responseTemplates"][JSON]
+    request = MethodRequest(path={"number": "4"}, headers=headers)
+    rendered = renderer.response(template, context_values(), request, body)
+    assert rendered.status == 502, rendered
+    event = MethodRequest(path={"number": "4"}, headers=(("invocationtype", "Event"),))
+    assert renderer.response(template, context_values(), event, body).status == 202
 
 
 BIG_SQUARE = "9" * 999 + "8" + "0" * 999 + "1"  # (10**1000 - 1) ** 2: 2,000 digits
 
 
+@pytest.mark.parametrize("renderer", RENDERERS, ids=lambda r: r.name)
 @pytest.mark.parametrize(
     ("body", "status"),
     [
@@ -577,11 +515,11 @@ BIG_SQUARE = "9" * 999 + "8" + "0" * 999 + "1"  # (10**1000 - 1) ** 2: 2,000 dig
     ids=["2000-digits", "1E-1996", "spaces", "newlines", "400", "tab", "cut-200", "cut-400"],
 )
 def test_the_functions_bodies_pass_through_unparsed(
-    synthesized: Synthesized, body: str, status: int
+    synthesized: Synthesized, renderer: Renderer, body: str, status: int
 ) -> None:
     integration = synthesized.operation(SQUARE.route)["x-amazon-apigateway-integration"]
     template = integration_response(integration, None)["responseTemplates"][JSON]
-    rendered = render_response(template, context_values(), body)
+    rendered = renderer.response(template, context_values(), MethodRequest(path={}), body)
     assert not rendered.parsed_body
     assert (rendered.status or 200) == status
     assert rendered.text.strip() == body.strip()

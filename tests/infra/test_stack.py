@@ -236,10 +236,12 @@ def test_integration_is_non_proxy_lambda_with_the_header_mapping(
 def test_mapping_templates_are_the_vtl_files(synthesized: Synthesized) -> None:
     integration = synthesized.operation(SQUARE.route)["x-amazon-apigateway-integration"]
     request = api_definition.REQUEST_TEMPLATE.read_text(encoding="utf-8")
-    response = api_definition.RESPONSE_TEMPLATE.read_text(encoding="utf-8")
-    # The stack names the route's path parameters in one line before the shared template.
+    lookup = api_definition.INVOCATION_TYPE_TEMPLATE.read_text(encoding="utf-8")
+    response = lookup + api_definition.RESPONSE_TEMPLATE.read_text(encoding="utf-8")
+    # The stack names the route's path parameters in one line before the shared templates,
+    # and both templates read the InvocationType header with the same lines.
     assert integration["requestTemplates"] == {
-        "application/json": '#set($pathParameters = ["number"])\n' + request
+        "application/json": '#set($pathParameters = ["number"])\n' + lookup + request
     }
     assert integration["responses"] == {
         "default": {"statusCode": "200", "responseTemplates": {"application/json": response}},
@@ -260,7 +262,15 @@ def test_method_responses_cover_every_status_the_template_sets(synthesized: Synt
 def test_gateway_responses_are_json_with_the_request_id(synthesized: Synthesized) -> None:
     _, api = synthesized.resource("AWS::Serverless::Api")
     responses = api["Properties"]["DefinitionBody"]["x-amazon-apigateway-gateway-responses"]
-    assert set(responses) == {"DEFAULT_4XX", "DEFAULT_5XX"}
+    assert set(responses) == {
+        "MISSING_AUTHENTICATION_TOKEN",
+        "UNSUPPORTED_MEDIA_TYPE",
+        "DEFAULT_4XX",
+        "DEFAULT_5XX",
+    }
+    # An undeclared method or path is a 404 here as under chalice local, not AWS's 403.
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
+    assert responses["UNSUPPORTED_MEDIA_TYPE"]["statusCode"] == "415"
     for response in responses.values():
         body = response["responseTemplates"]["application/json"]
         assert '"api_request_id": "$context.requestId"' in body
@@ -286,6 +296,7 @@ def test_stage_has_throttling_access_logs_and_no_extra_stage(synthesized: Synthe
     assert log_group["Properties"]["RetentionInDays"] == 30
     assert log_group["DeletionPolicy"] == "Delete"
     fields = json.loads(access["Format"])
+    assert "userAgent" not in fields, "client text stays out of the access log"
     assert fields["requestId"] == "$context.requestId"
     assert fields["status"] == "$context.status"
 

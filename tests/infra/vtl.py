@@ -1,79 +1,35 @@
-"""API Gateway's mapping-template variables, for rendering the stack's .vtl files.
+"""The stack's mapping templates rendered two ways: as AWS documents them, and by LocalStack.
 
-airspeed (airspeed-ext, the Velocity engine LocalStack uses for API Gateway)
-evaluates the templates; this module supplies ``$input``, ``$context`` and
-``$util`` for the subset the templates use, with the Java semantics API Gateway
-has: strings with ``toLowerCase``/``trim``/``replaceAll``/``startsWith``/
-``substring``, maps with
-``containsKey``/``keySet``, ``$util.escapeJavaScript`` as Apache Commons Lang's
-``StringEscapeUtils.escapeJavaScript``, and the request/response overrides
-``$context.requestOverride``/``$context.responseOverride``.
+:data:`AWS_MODEL` evaluates a template with airspeed (airspeed-ext, the Velocity
+engine LocalStack builds on) and supplies ``$input``, ``$context`` and ``$util``
+with AWS's documented semantics: ``$input.params().header`` a map keyed by the
+names as sent, holding one value per name (the last of a repeated header, as in
+AWS's proxy event example), ``$util.escapeJavaScript`` as Apache Commons Lang's
+``StringEscapeUtils.escapeJavaScript``, and the request/response overrides.
+Methods on strings and maps are airspeed-ext's own, a subset of Java's: a
+template that reaches past it renders empty here, as in LocalStack, and its
+parity tests fail.
+
+:data:`LOCALSTACK` renders with LocalStack's own engine
+(``localstack-core``'s ``ApiGatewayVtlTemplate``, the class its API Gateway
+provider renders with), its variables shaped as its provider shapes them: the
+headers a werkzeug ``Headers`` (case-insensitive ``get``, first value of a
+repeated header, no ``keySet``), every string of ``$context`` and of the
+parameters its ``ExtendedString``.
 """
 
 from __future__ import annotations
 
 import json
-import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, cast
 
 import airspeed
-
-
-def _trim(text: str) -> str:
-    """``String.trim()``: removes the characters up to U+0020 at both ends."""
-    start, end = 0, len(text)
-    while start < end and text[start] <= " ":
-        start += 1
-    while end > start and text[end - 1] <= " ":
-        end -= 1
-    return text[start:end]
-
-
-def _replace_all(text: str, regex: str, replacement: str) -> str:
-    """``String.replaceAll`` for the plain patterns the templates use."""
-    if "$" in replacement or "\\" in replacement:
-        raise NotImplementedError("Java replacement groups are not emulated")
-    return re.sub(regex, lambda _match: replacement, text)
-
-
-def _substring(text: str, begin: int, end: int | None = None) -> str:
-    """``String.substring``, which throws on an index out of range."""
-    stop = len(text) if end is None else end
-    if not 0 <= begin <= stop <= len(text):
-        raise IndexError(f"substring({begin}, {stop}) of a string of length {len(text)}")
-    return text[begin:stop]
-
-
-def _put(mapping: dict[str, Any], key: str, value: Any) -> Any:
-    previous = mapping.get(key)
-    mapping[key] = value
-    return previous
-
-
-# Java's String and Map methods, for the strings and maps templates handle. airspeed
-# looks methods up by exact type in this table (LocalStack extends it the same way).
-_JAVA_METHODS: dict[type, dict[str, Any]] = {
-    str: {
-        "toLowerCase": str.lower,
-        "trim": _trim,
-        "replaceAll": _replace_all,
-        "isEmpty": lambda text: text == "",
-        "equals": lambda text, other: text == other,
-        "startsWith": lambda text, prefix: text.startswith(prefix),
-        "substring": _substring,
-    },
-    dict: {
-        "get": lambda mapping, key: mapping.get(key),
-        "keySet": lambda mapping: list(mapping),
-        "containsKey": lambda mapping, key: key in mapping,
-        "put": _put,
-        "isEmpty": lambda mapping: not mapping,
-    },
-}
-for _type, _methods in _JAVA_METHODS.items():
-    airspeed.operators.__additional_methods__.setdefault(_type, {}).update(_methods)
+from localstack.services.apigateway.next_gen.execute_api.template_mapping import (
+    ApiGatewayVtlTemplate,
+)
+from werkzeug.datastructures import Headers
 
 
 def escape_javascript(text: str) -> str:
@@ -110,25 +66,45 @@ class Util:
         return escape_javascript(str(value))
 
 
-class Input:
-    """``$input`` of a template: the body and, for requests, the parameters."""
+@dataclass(frozen=True)
+class MethodRequest:
+    """What the client sent, as API Gateway's method request holds it.
 
-    def __init__(self, body: str, params: Mapping[str, Mapping[str, str]]) -> None:
+    ``path``: each path parameter as sent (still percent-encoded); ``headers``:
+    every header line, repeated names included, in order.
+    """
+
+    path: Mapping[str, str]
+    headers: Sequence[tuple[str, str]] = ()
+    querystring: Mapping[str, str] = field(default_factory=dict)
+
+
+def single_value_headers(headers: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """One value per header name (ignoring case): the last, keyed by the name first sent."""
+    names: dict[str, str] = {}
+    values: dict[str, str] = {}
+    for name, value in headers:
+        names.setdefault(name.lower(), name)
+        values[names[name.lower()]] = value
+    return values
+
+
+class Input:
+    """``$input`` of a template: the body and the method request's parameters."""
+
+    def __init__(self, body: str, request: MethodRequest) -> None:
         self.body = body
         #: Whether the template parsed the body (``$input.path``).
         self.parsed = False
         self._params = {
-            kind: dict(params.get(kind, {})) for kind in ("path", "querystring", "header")
+            "path": dict(request.path),
+            "querystring": dict(request.querystring),
+            "header": single_value_headers(request.headers),
         }
 
-    def params(self, name: str | None = None) -> Any:
-        """All parameters, or one searched in path, query string, then headers."""
-        if name is None:
-            return self._params
-        for kind in ("path", "querystring", "header"):
-            if name in self._params[kind]:
-                return self._params[kind][name]
-        return ""
+    def params(self) -> dict[str, dict[str, str]]:
+        """All parameters, by kind."""
+        return self._params
 
     def path(self, expression: str) -> Any:
         """``$input.path``: JSONPath ``$`` or ``$.key`` on the body."""
@@ -160,12 +136,26 @@ class Rendered:
     text: str
     request_headers: dict[str, Any] = field(default_factory=dict)
     status: int | None = None
-    #: Whether the template parsed the body with ``$input.path``.
+    #: Whether the template parsed the body with ``$input.path`` (AWS model only).
     parsed_body: bool = False
 
     def json(self) -> Any:
         """The text as JSON, keys in order (raises if it is not valid JSON)."""
         return json.loads(self.text, object_pairs_hook=list)
+
+
+class Renderer(Protocol):
+    """Renders the stack's request and response templates for one method request."""
+
+    name: str
+
+    def request(self, template: str, values: RequestContext, request: MethodRequest) -> Rendered:
+        """The integration request: the event text, and the header overrides."""
+
+    def response(
+        self, template: str, values: RequestContext, request: MethodRequest, body: str
+    ) -> Rendered:
+        """The method response for what the integration (Lambda) answered."""
 
 
 def _context(values: RequestContext) -> dict[str, Any]:
@@ -175,45 +165,82 @@ def _context(values: RequestContext) -> dict[str, Any]:
         "resourcePath": values.resource_path,
         "httpMethod": values.http_method,
         "identity": {"sourceIp": values.source_ip, "userAgent": values.user_agent},
-        "requestOverride": {"header": {}, "path": {}, "querystring": {}},
-        "responseOverride": {"header": {}, "status": None},
     }
 
 
-def _render(
-    template_text: str,
-    context: dict[str, Any],
-    body: str,
-    params: Mapping[str, Mapping[str, str]],
-) -> tuple[str, Input]:
-    template_input = Input(body, params)
-    namespace = {"input": template_input, "context": context, "util": Util()}
-    text: str = airspeed.Template(template_text).merge(namespace)
-    return text, template_input
+def _overrides() -> dict[str, Any]:
+    return {
+        "requestOverride": {"header": {}, "path": {}, "querystring": {}},
+        "responseOverride": {"header": {}, "status": 0},
+    }
 
 
-def render_request(
-    template_text: str,
-    values: RequestContext,
-    *,
-    path: Mapping[str, str],
-    headers: Mapping[str, str],
-    querystring: Mapping[str, str] | None = None,
-) -> Rendered:
-    """Render a request template for a request with these parameters."""
-    context = _context(values)
-    params = {"path": path, "header": headers, "querystring": querystring or {}}
-    text, _ = _render(template_text, context, "", params)
-    return Rendered(text=text, request_headers=dict(context["requestOverride"]["header"]))
+class AwsModel:
+    """AWS's documented semantics, evaluated by airspeed."""
+
+    name = "aws-model"
+
+    def _render(
+        self, template: str, values: RequestContext, request: MethodRequest, body: str
+    ) -> tuple[str, Input, dict[str, Any]]:
+        template_input = Input(body, request)
+        context = {**_context(values), **_overrides()}
+        namespace = {"input": template_input, "context": context, "util": Util()}
+        text: str = airspeed.Template(template).merge(namespace)
+        return text, template_input, context
+
+    def request(self, template: str, values: RequestContext, request: MethodRequest) -> Rendered:
+        text, _, context = self._render(template, values, request, "")
+        return Rendered(text=text, request_headers=dict(context["requestOverride"]["header"]))
+
+    def response(
+        self, template: str, values: RequestContext, request: MethodRequest, body: str
+    ) -> Rendered:
+        text, template_input, context = self._render(template, values, request, body)
+        status = context["responseOverride"]["status"]
+        return Rendered(text=text, status=int(status) or None, parsed_body=template_input.parsed)
 
 
-def render_response(template_text: str, values: RequestContext, integration_body: str) -> Rendered:
-    """Render a response template for what Lambda answered."""
-    context = _context(values)
-    text, template_input = _render(template_text, context, integration_body, {})
-    status = context["responseOverride"]["status"]
-    return Rendered(
-        text=text,
-        status=None if status is None else int(status),
-        parsed_body=template_input.parsed,
-    )
+class LocalStack:
+    """LocalStack's ``ApiGatewayVtlTemplate``, with variables as its provider passes them."""
+
+    name = "localstack"
+
+    def __init__(self) -> None:
+        self._engine = ApiGatewayVtlTemplate()
+
+    def _variables(self, values: RequestContext, request: MethodRequest, body: str) -> Any:
+        return {
+            "context": _context(values),
+            "stageVariables": {},
+            "input": {
+                "body": body,
+                "params": {
+                    "path": dict(request.path),
+                    "querystring": dict(request.querystring),
+                    "header": Headers(list(request.headers)),
+                },
+            },
+        }
+
+    def request(self, template: str, values: RequestContext, request: MethodRequest) -> Rendered:
+        text, overrides = self._engine.render_request(
+            template, self._variables(values, request, ""), cast(Any, _overrides())
+        )
+        return Rendered(text=text, request_headers=dict(overrides["requestOverride"]["header"]))
+
+    def response(
+        self, template: str, values: RequestContext, request: MethodRequest, body: str
+    ) -> Rendered:
+        text, override = self._engine.render_response(
+            template, self._variables(values, request, body), cast(Any, _overrides())
+        )
+        # What LocalStack's integration response handler keeps: an int in 100-599.
+        status = override["status"]
+        valid = isinstance(status, int) and 100 <= status < 600
+        return Rendered(text=text, status=status if valid else None)
+
+
+AWS_MODEL = AwsModel()
+LOCALSTACK = LocalStack()
+RENDERERS: tuple[Renderer, ...] = (AWS_MODEL, LOCALSTACK)

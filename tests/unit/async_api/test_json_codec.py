@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chalicelib.async_api.json_codec import dumps
+from chalicelib.async_api.json_codec import RawJSON, dumps
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(),
@@ -69,3 +69,8 @@ def test_values_with_decimals_read_back_equal(value: object) -> None:
     # Decimals anywhere take the exact writer, the rest the standard module: both
     # must give JSON that reads back to the same values.
     assert json.loads(dumps(value), parse_float=Decimal) == value
+
+
+def test_raw_json_is_written_as_it_is_wherever_it_sits() -> None:
+    payload = RawJSON('{"n": 1E-1996, "s": "\u00e9"}')
+    assert dumps({"record": [payload]}) == '{"record": [{"n": 1E-1996, "s": "\u00e9"}]}'

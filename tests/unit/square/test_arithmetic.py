@@ -27,6 +27,9 @@ from chalicelib.square.arithmetic import MAX_NUMBER_LENGTH, InvalidNumber, parse
         ("1.50", Decimal("2.2500")),
         ("12345678901234567890", 152415787532388367501905199875019052100),
         ("0.0001", Decimal("1E-8")),
+        ("3.14159265", Decimal("9.8696043785340225")),
+        ("1234567.8", Decimal("1524157652796.84")),
+        ("0." + "0" * 997 + "1", Decimal("1E-1996")),
     ],
 )
 def test_squares_are_exact(text: str, expected: int | Decimal) -> None:
@@ -65,8 +68,6 @@ def test_a_tenth_squared_prints_without_binary_noise() -> None:
         ("abc", "plain number"),
         ("3\x00", "plain number"),
         ("1" * (MAX_NUMBER_LENGTH + 1), "limit"),
-        ("1234567.8", "at most 7"),
-        ("0.0000001", "at most 7"),
     ],
 )
 def test_refusals_say_why(text: str, reason: str) -> None:
@@ -92,9 +93,9 @@ integers = st.integers(min_value=-(10**300), max_value=10**300)
 
 @st.composite
 def decimal_texts(draw: st.DrawFn) -> str:
-    """Decimal texts the API accepts: a sign, then at most 7 digits around a point."""
-    whole = draw(st.integers(1, arithmetic.MAX_DECIMAL_DIGITS - 1))
-    fraction = draw(st.integers(1, arithmetic.MAX_DECIMAL_DIGITS - whole))
+    """Decimal texts the API accepts: a sign, then digits around a point, within the limit."""
+    whole = draw(st.integers(1, 400))
+    fraction = draw(st.integers(1, MAX_NUMBER_LENGTH - 2 - whole))
     digits = st.text("0123456789", min_size=1, max_size=1)
     sign = draw(st.sampled_from(["", "+", "-"]))
     return (
@@ -144,27 +145,22 @@ def test_accepted_forms_are_described_with_the_limit() -> None:
         (4, 4),
         (10**1990, 10**1990),
         (Decimal("4.00"), 4),
-        (Decimal("0.01"), 0.01),
-        (Decimal("2.2500"), 2.25),
-        (Decimal("1E-8"), 1e-08),
-        (Decimal("123456789012.345"), 123456789012.345),
+        (Decimal("0.01"), Decimal("0.01")),
+        (Decimal("2.2500"), Decimal("2.25")),
+        (Decimal("1E-8"), Decimal("1E-8")),
+        (Decimal("1.5241578750190521"), Decimal("1.5241578750190521")),
+        (Decimal("12345678901234567.50"), Decimal("12345678901234567.5")),
     ],
 )
-def test_json_numbers_are_exact(value: int | Decimal, expected: int | float) -> None:
+def test_json_numbers_are_exact(value: int | Decimal, expected: int | Decimal) -> None:
     answer = arithmetic.json_number(value)
     assert answer == expected and type(answer) is type(expected)
-
-
-@pytest.mark.parametrize(
-    "value", [Decimal("1.5241578750190521"), Decimal("1E-1998"), Decimal("12345678901234567.5")]
-)
-def test_squares_no_json_number_carries_exactly_are_refused(value: Decimal) -> None:
-    with pytest.raises(InvalidNumber, match="cannot be written exactly"):
-        arithmetic.json_number(value)
+    assert str(answer) == str(expected), "trailing zeros go, nothing else changes"
 
 
 @given(decimal_texts())
 def test_every_accepted_decimal_has_an_exact_json_answer(text: str) -> None:
     exact = square(parse_number(text))
     answer = arithmetic.json_number(exact)
-    assert Decimal(repr(answer)) == exact, f"{text}: {answer!r} is not {exact}"
+    assert Decimal(str(answer)) == exact, f"{text}: {answer!r} is not {exact}"
+    assert not isinstance(answer, float)

@@ -1,0 +1,100 @@
+"""API Gateway's edge as pure functions: limits, routes, media types, single header values."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chalicelib.async_api import contract
+from local_async import gateway
+
+ROUTES = {"/square/{number}": ["GET"], "/reports/{account}/{month}": ["GET"]}
+
+
+@pytest.mark.parametrize(
+    ("target", "route", "parameters"),
+    [
+        ("/square/2", "/square/{number}", {"number": "2"}),
+        ("/square/2;5", "/square/{number}", {"number": "2;5"}),
+        ("/square/1%2F2", "/square/{number}", {"number": "1%2F2"}),
+        ("/square/2/", "/square/{number}", {"number": "2"}),
+        ("/square/2?x=1;y", "/square/{number}", {"number": "2"}),
+        ("/reports/a/b", "/reports/{account}/{month}", {"account": "a", "month": "b"}),
+    ],
+)
+def test_a_parameter_is_the_whole_segment_as_sent(
+    target: str, route: str, parameters: dict[str, str]
+) -> None:
+    matched = gateway.match(ROUTES, target)
+    assert matched is not None and (matched.route, matched.parameters) == (route, parameters)
+
+
+@pytest.mark.parametrize("target", ["/square/", "/square", "/square//", "/nope", "/", "/reports/a"])
+def test_paths_no_route_declares_match_nothing(target: str) -> None:
+    assert gateway.match(ROUTES, target) is None
+
+
+def test_a_literal_route_wins_over_a_parameter() -> None:
+    matched = gateway.match({"/a/{x}": ["GET"], "/a/b": ["GET"]}, "/a/b")
+    assert matched is not None and matched.route == "/a/b"
+
+
+@pytest.mark.parametrize(
+    ("method", "target", "lines", "refused"),
+    [
+        ("GET", "/square/2", [], None),
+        ("POST", "/square/2", [], contract.NO_ROUTE),
+        ("HEAD", "/square/2", [], contract.NO_ROUTE),
+        ("GET", "/square/", [], contract.NO_ROUTE),
+        ("GET", "/square/2", [("Content-Type", "text/plain")], contract.UNSUPPORTED_MEDIA_TYPE),
+        ("GET", "/square/2", [("content-type", "Application/JSON; charset=utf-8")], None),
+        ("GET", "/square/2", [("User-Agent", "u" * 10240)], None),
+        (
+            "GET",
+            "/square/2",
+            [("User-Agent", "u" * 10000), ("X", "x" * 241)],
+            gateway.HEADERS_TOO_LARGE,
+        ),
+        ("GET", "/square/2?" + "q" * 10230, [], None),
+        ("GET", "/square/2?" + "q" * 10231, [], gateway.URI_TOO_LONG),
+    ],
+    ids=[
+        "get",
+        "post",
+        "head",
+        "no-number",
+        "text",
+        "json-charset",
+        "10240",
+        "10241",
+        "url-max",
+        "url-over",
+    ],
+)
+def test_what_the_gateway_refuses(
+    method: str, target: str, lines: list[tuple[str, str]], refused: contract.GatewayError | None
+) -> None:
+    assert gateway.refusal(method, target, lines, ROUTES) == refused
+
+
+def test_limits_come_before_routes() -> None:
+    # An oversized request is refused whatever it asks for, as a front end refuses it.
+    assert (
+        gateway.refusal("POST", "/nope", [("X", "x" * 10241)], ROUTES) == gateway.HEADERS_TOO_LARGE
+    )
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["InvocationType", "invocationtype", "X"]), st.text("Ev t\t"))
+    )
+)
+def test_each_header_has_its_last_value_without_optional_whitespace(
+    lines: list[tuple[str, str]],
+) -> None:
+    values = gateway.single_values(lines)
+    for name in {name.lower() for name, _ in lines}:
+        last = [value for sent, value in lines if sent.lower() == name][-1]
+        assert values[name] == last.strip(" \t")
+    assert set(values) == {name.lower() for name, _ in lines}
