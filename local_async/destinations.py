@@ -251,10 +251,11 @@ class SqsEndpoint:
 
 
 def failure_of(problem: BaseException) -> Failure | None:
-    """The failure an exception from an SQS call stands for; None if it is no answer's.
+    """The failure an exception from an SQS call stands for, or None for any other exception.
 
     A ``ClientError`` is the endpoint's answer; botocore's connection and HTTP
     client errors (refused, reset, timed out) are calls that got no answer.
+    Anything else is a bug, left to propagate.
     """
     from botocore.exceptions import ClientError, ConnectionError, HTTPClientError
 

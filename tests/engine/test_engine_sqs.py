@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 import app
 from local_async.destinations import OutboxSender, SqsEndpoint, sqs_client
+from local_async.engine import Engine
 from local_async.store import SQS, Store
 from tests.engine.helpers import DEST, DLQ, NAME, SQUARE, Harness, event, put_record, wait_until
 from tests.support.moto_sqs import MotoSqs
@@ -36,18 +37,25 @@ def connect(moto: MotoSqs) -> SqsEndpoint:
     return SqsEndpoint(sqs_client(moto.url, "us-east-1"))
 
 
-def test_records_go_to_queues_created_by_name(harness: Harness, moto: MotoSqs) -> None:
-    def handler(payload: Any, _: Any) -> dict[str, str]:
-        if payload["number"] == "fail":
-            raise RuntimeError("no")
-        return {"number": payload["number"]}
+def fails_on_fail(payload: Any, _: Any) -> dict[str, str]:
+    if payload["number"] == "fail":
+        raise RuntimeError("no")
+    return {"number": payload["number"]}
 
+
+def sending_engine(harness: Harness, moto: MotoSqs) -> Engine:
+    """A started engine whose function fails for the number "fail", without retries."""
     engine = harness.engine(
-        handler,
+        fails_on_fail,
         config=SQUARE.config._replace(maximum_retry_attempts=0),
         connect_sqs=lambda: connect(moto),
     )
     engine.start()
+    return engine
+
+
+def test_records_go_to_queues_created_by_name(harness: Harness, moto: MotoSqs) -> None:
+    engine = sending_engine(harness, moto)
     for api_id, number in (("api-1", "1"), ("api-2", "2"), ("api-fail", "fail")):
         engine.submit(NAME, event(api_id, number))
     successes = moto.bodies(DEST, 2)
@@ -124,18 +132,7 @@ def test_a_queue_with_a_1_kib_limit_keeps_its_records_locally_and_the_other_flow
     harness: Harness, moto: MotoSqs, capsys: pytest.CaptureFixture[str]
 ) -> None:
     moto.client().create_queue(QueueName=DLQ, Attributes={"MaximumMessageSize": "1024"})
-
-    def handler(payload: Any, _: Any) -> dict[str, str]:
-        if payload["number"] == "fail":
-            raise RuntimeError("no")
-        return {"number": payload["number"]}
-
-    engine = harness.engine(
-        handler,
-        config=SQUARE.config._replace(maximum_retry_attempts=0),
-        connect_sqs=lambda: connect(moto),
-    )
-    engine.start()
+    engine = sending_engine(harness, moto)
     for index in range(6):  # the failures' records are over 1 KiB: 2,000 characters of user agent
         engine.submit(NAME, event(f"api-fail-{index}", "fail", user_agent="y" * 2000))
         engine.submit(NAME, event(f"api-ok-{index}", str(index)))
