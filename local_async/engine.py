@@ -5,9 +5,17 @@ returns; worker threads (``concurrency`` of them, shared by every function)
 lease due events from the store, run each with its own function's handler and
 a Lambda-like context within that function's timeout, and either store the
 invocation record on that function's queue (success, retries exhausted, event
-too old) or schedule the next retry by that function's policy. A heartbeat
-thread keeps this process's leases alive; with an SQS endpoint configured, a
-sender thread drains the outbox.
+too old) or schedule the next retry by that function's policy. With an SQS
+endpoint configured, a sender thread drains the outbox.
+
+Liveness comes from the kernel, not from clocks: the engine holds its owner
+lock (``local_async.liveness``) for its whole life, and a lease is taken back
+only from an owner whose lock is free, or from this engine itself when none of
+its workers holds it (an outcome and then a release that could not be
+written). A leases thread does both every ``idle_poll_seconds``. So a running
+attempt is never run twice by a live process, however long it holds the GIL
+and however the wall clock jumps, and no lease stays stranded while its
+process lives. Time is measured as ``local_async.clock`` says.
 
 At-least-once, as on AWS. The function can run more than once for one
 attempt when its process dies (or stops, e.g. on a ``chalice local`` reload)
@@ -22,7 +30,6 @@ import atexit
 import json
 import logging
 import os
-import socket
 import threading
 import time
 import uuid
@@ -36,13 +43,12 @@ from local_async.attempt import Abandoned, Failed, Succeeded, run_attempt
 from local_async.context import LambdaContext, log_stream_name
 from local_async.destinations import OutboxSender, SqsEndpoint
 from local_async.function_config import LocalFunction
+from local_async.leases import to_take_back
+from local_async.liveness import Liveness, OwnerLocks, new_owner
 from local_async.store import LOCAL, SQS, Claim, Store
 
-#: How often this process tells the store it is alive.
-HEARTBEAT_SECONDS = 1.0
-#: How long after the last heartbeat a dead process's leases lapse.
-LEASE_SECONDS = 5.0
-#: How often idle workers look for work that other processes made due.
+#: How often idle workers look for work that other processes made due, and
+#: how often the engine looks for leases to take back.
 IDLE_POLL_SECONDS = 1.0
 #: How long ``stop`` waits for each thread.
 STOP_TIMEOUT_SECONDS = 2.0
@@ -73,14 +79,16 @@ class Engine:
         connect_sqs: Callable[[], SqsEndpoint] | None = None,
         clock: Callable[[], float] = time.time,
         monotonic: Callable[[], float] = time.monotonic,
-        heartbeat_seconds: float = HEARTBEAT_SECONDS,
-        lease_seconds: float = LEASE_SECONDS,
+        liveness: Liveness | None = None,
         idle_poll_seconds: float = IDLE_POLL_SECONDS,
     ) -> None:
         """Build an engine; nothing runs until :meth:`start`.
 
         ``connect_sqs`` builds the client of the SQS endpoint that records go
         to; without it they stay in ``store`` (the embedded destination).
+        ``clock`` is the wall clock (records, event age, due times),
+        ``monotonic`` measures durations; ``liveness`` defaults to owner locks
+        in the store's directory.
         """
         if concurrency < 1:
             raise ValueError(f"concurrency must be at least 1, got {concurrency}")
@@ -93,10 +101,12 @@ class Engine:
         self._concurrency = concurrency
         self._clock = clock
         self._monotonic = monotonic
-        self._heartbeat_seconds = heartbeat_seconds
-        self._lease_seconds = lease_seconds
         self._idle_poll = idle_poll_seconds
-        self._owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._owner = new_owner(os.getpid(), uuid.uuid4().hex)
+        self._liveness = OwnerLocks(store.path.parent) if liveness is None else liveness
+        # Tokens of the claims the workers hold; what the leases thread never takes back.
+        self._running: set[str] = set()
+        self._running_lock = threading.Lock()
         self._log_stream = log_stream_name(clock())
         self._sender = (
             None
@@ -105,15 +115,12 @@ class Engine:
                 store,
                 owner=self._owner,
                 connect=connect_sqs,
-                clock=clock,
-                lease_seconds=lease_seconds,
+                monotonic=monotonic,
                 idle_poll_seconds=idle_poll_seconds,
             )
         )
         self._stopping = threading.Event()
-        # Workers sleep on this; ``_generation`` changes on every submit so a
-        # wake-up sent between a worker's look at the store and its sleep is
-        # not lost.
+        # Workers sleep on this (see _wake_workers).
         self._wakeup = threading.Condition()
         self._generation = 0
         self._threads: list[threading.Thread] = []
@@ -130,9 +137,7 @@ class Engine:
         self._store.add_event(
             function_name, request_id, json_codec.dumps(dict(event)), self._clock()
         )
-        with self._wakeup:
-            self._generation += 1
-            self._wakeup.notify()
+        self._wake_workers(everyone=False)
         logs.log("async.accepted", _api_request_id(event), lambda_request_id=request_id)
 
     def start(self) -> None:
@@ -140,55 +145,60 @@ class Engine:
         with self._state_lock:
             if self._threads or self._stopping.is_set():
                 return
-            now = self._clock()
-            self._store.heartbeat(self._owner, now)
-            self._store.forget_dead_owners(now, self._lease_seconds)
-            if self._sender is None:
-                kept = self._store.keep_locally()
-                if kept:
-                    logs.log(
-                        "async.outbox.kept_locally",
-                        "",
-                        records=kept,
-                        reason="AWS_ENDPOINT_URL_SQS is no longer set",
-                    )
-            pending = self._store.pending_by_function()
-            logs.log(
-                "async.engine.started",
-                "",
-                store=str(self._store.path),
-                functions={
-                    name: {
-                        "arn": function.local.latest_arn,
-                        "timeout_seconds": function.local.timeout_seconds,
-                        "maximum_retry_attempts": (
-                            function.declaration.config.maximum_retry_attempts
-                        ),
-                        "queues": list(function.declaration.queues),
-                    }
-                    for name, function in self._functions.items()
-                },
-                concurrency=self._concurrency,
-                retry_base_delay_seconds=self._base_delay,
-                destination="sqs endpoint" if self._sender else "embedded store",
-                pending_events=pending,
-            )
-            undeclared = sorted(set(pending) - set(self._functions))
-            if undeclared:
-                logs.log(
-                    "async.engine.undeclared_functions",
-                    "",
-                    logging.WARNING,
-                    functions=undeclared,
-                    pending_events=sum(pending[name] for name in undeclared),
-                    kept="in the store until an engine that declares them starts",
-                )
-            self._spawn("async-heartbeat", self._beat)
+            self._liveness.hold(self._owner)
+            try:
+                self._resume()
+            except BaseException:  # not started: nothing may look alive for it
+                self._liveness.release(self._owner)
+                raise
+            self._spawn("async-leases", self._keep_leases)
             for number in range(self._concurrency):
                 self._spawn(f"async-worker-{number}", self._work)
             if self._sender is not None:
                 self._spawn("async-sender", self._sender.run, self._stopping)
             atexit.register(self.stop)
+
+    def _resume(self) -> None:
+        """Take back the leases of engines that are gone, and say what this one runs."""
+        self._take_back_leases()  # a killed predecessor's work resumes at once
+        if self._sender is None:
+            kept = self._store.keep_locally()
+            if kept:
+                logs.log(
+                    "async.outbox.kept_locally",
+                    "",
+                    records=kept,
+                    reason="AWS_ENDPOINT_URL_SQS is no longer set",
+                )
+        pending = self._store.pending_by_function()
+        logs.log(
+            "async.engine.started",
+            "",
+            store=str(self._store.path),
+            functions={
+                name: {
+                    "arn": function.local.latest_arn,
+                    "timeout_seconds": function.local.timeout_seconds,
+                    "maximum_retry_attempts": function.declaration.config.maximum_retry_attempts,
+                    "queues": list(function.declaration.queues),
+                }
+                for name, function in self._functions.items()
+            },
+            concurrency=self._concurrency,
+            retry_base_delay_seconds=self._base_delay,
+            destination="sqs endpoint" if self._sender else "embedded store",
+            pending_events=pending,
+        )
+        undeclared = sorted(set(pending) - set(self._functions))
+        if undeclared:
+            logs.log(
+                "async.engine.undeclared_functions",
+                "",
+                logging.WARNING,
+                functions=undeclared,
+                pending_events=sum(pending[name] for name in undeclared),
+                kept="in the store until an engine that declares them starts",
+            )
 
     def stop(self) -> None:
         """Stop the threads and give back this process's leases, for others to resume.
@@ -206,7 +216,10 @@ class Engine:
             self._sender.wake()
         for thread in self._threads:
             thread.join(STOP_TIMEOUT_SECONDS)
-        self._store.retire_owner(self._owner)
+        try:
+            self._store.retire_owner(self._owner)
+        finally:  # leases not given back are taken back by others once the lock is free
+            self._liveness.release(self._owner)
         atexit.unregister(self.stop)
         logs.log("async.engine.stopped", "", pending_events=self._store.pending_events())
 
@@ -216,22 +229,57 @@ class Engine:
         thread.start()
         self._threads.append(thread)
 
-    def _beat(self) -> None:
-        while not self._stopping.wait(self._heartbeat_seconds):
+    def _keep_leases(self) -> None:
+        while not self._stopping.wait(self._idle_poll):
             try:
-                self._store.heartbeat(self._owner, self._clock())
-            except Exception as problem:  # keep beating: the next one may pass
-                logs.log("async.heartbeat.failed", "", logging.WARNING, error=str(problem))
+                self._take_back_leases()
+            except Exception as problem:  # the store or a lock file: try again next time
+                logs.log("async.leases.failed", "", logging.WARNING, error=repr(problem))
+
+    def _take_back_leases(self) -> None:
+        """Free the leases of owners that are gone and this engine's own that no worker holds."""
+        leases = self._store.event_leases()
+        senders = self._store.outbox_owners()
+        with self._running_lock:  # after reading the store: see leases.to_take_back
+            running = frozenset(self._running)
+        others = ({lease.owner for lease in leases} | senders) - {self._owner}
+        live = {owner for owner in others if self._liveness.is_alive(owner)}
+        events = to_take_back(leases, me=self._owner, live_owners=live, running=running)
+        gone = sorted(others - live)
+        if not events and not set(gone) & senders:
+            return
+        freed = self._store.take_back(events, gone)
+        if freed:
+            logs.log(
+                "async.leases.taken_back",
+                "",
+                leases=freed,
+                own=sum(1 for lease in events if lease.owner == self._owner),
+                owners_gone=gone,
+            )
+            self._wake_workers(everyone=True)
+
+    def _wake_workers(self, *, everyone: bool) -> None:
+        # ``_generation`` changes on every wake-up, so one sent between a
+        # worker's look at the store and its sleep is not lost.
+        with self._wakeup:
+            self._generation += 1
+            if everyone:
+                self._wakeup.notify_all()
+            else:
+                self._wakeup.notify()
 
     def _work(self) -> None:
         while not self._stopping.is_set():
             with self._wakeup:
                 seen = self._generation
+            # Known as running before the lease exists, so it is never taken back.
+            token = uuid.uuid4().hex
+            with self._running_lock:
+                self._running.add(token)
             claim: Claim | None = None
             try:
-                claim = self._store.claim_event(
-                    self._owner, self._clock(), self._lease_seconds, self._names
-                )
+                claim = self._store.claim_event(self._owner, token, self._clock(), self._names)
                 if claim is None:
                     self._idle(seen)
                 else:
@@ -241,10 +289,15 @@ class Engine:
                 if claim is not None:
                     self._release_quietly(claim)
                 self._stopping.wait(self._idle_poll)
+            finally:
+                # A lease still held now (its release failed) is taken back
+                # by the leases thread.
+                with self._running_lock:
+                    self._running.discard(token)
 
     def _idle(self, seen: int) -> None:
         now = self._clock()
-        due = self._store.next_due_at(now, self._lease_seconds, self._names)
+        due = self._store.next_due_at(now, self._names)
         timeout = self._idle_poll if due is None else min(self._idle_poll, due - now)
         if timeout <= 0:
             return
@@ -335,6 +388,7 @@ class Engine:
         if not self._store.reschedule(
             claim,
             failed_attempts=attempt,
+            now=now,
             due_at=decision.due_at,
             last_error=json_codec.dumps(outcome.error),
         ):
@@ -381,7 +435,7 @@ class Engine:
     def _release_quietly(self, claim: Claim) -> None:
         try:
             self._store.release(claim)
-        except Exception as problem:  # the lease lapses with this process anyway
+        except Exception as problem:  # the leases thread takes it back later
             logs.log("async.release.failed", "", logging.ERROR, error=repr(problem))
 
 

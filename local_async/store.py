@@ -10,13 +10,17 @@ may lose the last few.
 Several engine processes may share a store (the old and the new worker during
 a ``chalice local`` reload, two servers on one project). Work is handed out
 with leases: an event being run, or a record being sent, belongs to one
-*owner* (an engine process) while that owner's heartbeat is fresh. An owner
-that stops cleanly gives its leases back at once; the leases of one that died
-lapse ``lease_seconds`` after its last heartbeat. Every write that ends an
-attempt carries the claim's token, so a late answer from a lease that was
-taken over changes nothing.
+*owner* (an engine process), named in its row. Only rows without an owner are
+claimed; an owner gives its leases back when it stops, and the engines take
+back the leases of owners that are gone (``local_async.liveness`` says which,
+``local_async.leases`` decides). Every write that ends an attempt carries the
+claim's token, so a late answer from a lease that was taken back changes
+nothing.
 
-Times are epoch seconds passed in by the caller.
+Times are wall-clock epoch seconds passed in by the caller. A retry's due time
+and a record's visibility are stored with their length and read with
+``local_async.clock.wait_is_over``'s rule, so a backward clock step never
+stretches them.
 """
 
 from __future__ import annotations
@@ -24,16 +28,22 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import secrets
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from local_async.clock import ROUNDING_SECONDS
+from local_async.leases import EventLease
+
 DATABASE_NAME = "engine.sqlite3"
-SCHEMA_VERSION = 2
+#: 3: leases without heartbeats (no ``owners`` table), waits stored with their
+#: length, receipt handles. 2: the ``function`` column. 1: one function.
+SCHEMA_VERSION = 3
 #: How long a writer waits for another process's transaction to finish.
 BUSY_TIMEOUT_SECONDS = 10.0
 
@@ -52,14 +62,11 @@ CREATE TABLE events (
     failed_attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     lease_owner TEXT,
-    lease_token TEXT
+    lease_token TEXT,
+    retry_delay REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX events_by_due_at ON events (due_at);
 CREATE INDEX events_by_function ON events (function, due_at);
-CREATE TABLE owners (
-    owner TEXT PRIMARY KEY,
-    heartbeat_at REAL NOT NULL
-);
 CREATE TABLE messages (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     message_id TEXT NOT NULL UNIQUE,
@@ -71,18 +78,21 @@ CREATE TABLE messages (
     receive_count INTEGER NOT NULL DEFAULT 0,
     first_received_at REAL,
     visible_at REAL NOT NULL,
-    lease_owner TEXT
+    lease_owner TEXT,
+    visibility_timeout REAL NOT NULL DEFAULT 0,
+    receipt_handle TEXT
 );
 CREATE INDEX messages_by_queue ON messages (delivery, queue, visible_at);
+CREATE UNIQUE INDEX messages_by_receipt_handle ON messages (receipt_handle);
 """
 
 # Events of the functions named in the JSON array :functions.
 _OF_FUNCTIONS = "function IN (SELECT value FROM json_each(:functions))"
-
-# Rows nobody holds: no lease, or a lease whose owner's heartbeat is stale
-# (or gone). A live owner's leases, the caller's included, are excluded.
-_FREE = """(lease_owner IS NULL OR lease_owner NOT IN (
-    SELECT owner FROM owners WHERE heartbeat_at >= :fresh_since))"""
+# clock.wait_is_over, in SQL: due (or visible) at :now.
+_DUE = f"(due_at <= :now OR due_at - :now > retry_delay + {ROUNDING_SECONDS})"
+_VISIBLE = f"(visible_at <= :now OR visible_at - :now > visibility_timeout + {ROUNDING_SECONDS})"
+#: Receipt handles this store issues: 64 lower-case hex digits.
+RECEIPT_HANDLE_LENGTH = 64
 
 
 class StoreError(RuntimeError):
@@ -115,9 +125,10 @@ class OutgoingMessage:
 
 @dataclass(frozen=True)
 class ReceivedMessage:
-    """A record read from the embedded store's queue."""
+    """A record read from the embedded store's queue, with this receive's handle."""
 
     message_id: str
+    receipt_handle: str
     body: str
     md5_of_body: str
     sent_at: float
@@ -183,6 +194,8 @@ class Store:
         with self._lock:
             self._db.close()
 
+    # -- events ------------------------------------------------------------------
+
     def add_event(self, function: str, request_id: str, payload: str, accepted_at: float) -> None:
         """Persist an event accepted for ``function``, due at once; committed when this returns."""
         with self._write() as db:
@@ -192,48 +205,22 @@ class Store:
                 (request_id, function, payload, accepted_at, accepted_at),
             )
 
-    def heartbeat(self, owner: str, now: float) -> None:
-        """Record that ``owner`` is alive at ``now`` (registering it if new)."""
-        with self._write() as db:
-            db.execute(
-                "INSERT INTO owners (owner, heartbeat_at) VALUES (?, ?) "
-                "ON CONFLICT (owner) DO UPDATE SET heartbeat_at = excluded.heartbeat_at",
-                (owner, now),
-            )
-
-    def retire_owner(self, owner: str) -> None:
-        """Give back every lease ``owner`` holds and forget it, so others resume at once."""
-        with self._write() as db:
-            db.execute(
-                "UPDATE events SET lease_owner = NULL, lease_token = NULL WHERE lease_owner = ?",
-                (owner,),
-            )
-            db.execute("UPDATE messages SET lease_owner = NULL WHERE lease_owner = ?", (owner,))
-            db.execute("DELETE FROM owners WHERE owner = ?", (owner,))
-
-    def forget_dead_owners(self, now: float, lease_seconds: float) -> None:
-        """Drop owners whose heartbeat lapsed: their leases are free already."""
-        with self._write() as db:
-            db.execute("DELETE FROM owners WHERE heartbeat_at < ?", (now - lease_seconds,))
-
     def claim_event(
-        self, owner: str, now: float, lease_seconds: float, functions: Sequence[str]
+        self, owner: str, token: str, now: float, functions: Sequence[str]
     ) -> Claim | None:
-        """Lease the event of ``functions`` due first, for one attempt; None if none is due."""
+        """Lease the free event of ``functions`` due first, for one attempt; None if none is due.
+
+        The caller makes ``token`` (unique) and knows it before the lease exists.
+        """
         with self._write() as db:
             row = db.execute(
                 "SELECT request_id, function, payload, accepted_at, failed_attempts, last_error "
-                f"FROM events WHERE due_at <= :now AND {_OF_FUNCTIONS} AND {_FREE} "
+                f"FROM events WHERE lease_owner IS NULL AND {_OF_FUNCTIONS} AND {_DUE} "
                 "ORDER BY due_at, rowid LIMIT 1",
-                {
-                    "now": now,
-                    "fresh_since": now - lease_seconds,
-                    "functions": json.dumps(functions),
-                },
+                {"now": now, "functions": json.dumps(functions)},
             ).fetchone()
             if row is None:
                 return None
-            token = uuid.uuid4().hex
             db.execute(
                 "UPDATE events SET lease_owner = ?, lease_token = ? WHERE request_id = ?",
                 (owner, token, row[0]),
@@ -248,14 +235,13 @@ class Store:
             token=token,
         )
 
-    def next_due_at(
-        self, now: float, lease_seconds: float, functions: Sequence[str]
-    ) -> float | None:
-        """When the next free event of ``functions`` is due (maybe already), or None."""
+    def next_due_at(self, now: float, functions: Sequence[str]) -> float | None:
+        """When the next free event of ``functions`` is due (``now`` if already), or None."""
         with self._lock:
             row = self._db.execute(
-                f"SELECT MIN(due_at) FROM events WHERE {_OF_FUNCTIONS} AND {_FREE}",
-                {"fresh_since": now - lease_seconds, "functions": json.dumps(functions)},
+                f"SELECT MIN(CASE WHEN {_DUE} THEN :now ELSE due_at END) FROM events "
+                f"WHERE lease_owner IS NULL AND {_OF_FUNCTIONS}",
+                {"now": now, "functions": json.dumps(functions)},
             ).fetchone()
         due: float | None = row[0]
         return due
@@ -270,25 +256,32 @@ class Store:
             )
 
     def reschedule(
-        self, claim: Claim, *, failed_attempts: int, due_at: float, last_error: str
+        self, claim: Claim, *, failed_attempts: int, now: float, due_at: float, last_error: str
     ) -> bool:
-        """Record a failed attempt and free the event until ``due_at``.
+        """Record a failed attempt at ``now`` and free the event until ``due_at``.
 
-        Returns False, changing nothing, if the claim's lease was taken over.
+        Returns False, changing nothing, if the claim's lease was taken back.
         """
         with self._write() as db:
             changed = db.execute(
-                "UPDATE events SET failed_attempts = ?, due_at = ?, last_error = ?, "
-                "lease_owner = NULL, lease_token = NULL "
+                "UPDATE events SET failed_attempts = ?, due_at = ?, retry_delay = ?, "
+                "last_error = ?, lease_owner = NULL, lease_token = NULL "
                 "WHERE request_id = ? AND lease_token = ?",
-                (failed_attempts, due_at, last_error, claim.request_id, claim.token),
+                (
+                    failed_attempts,
+                    due_at,
+                    max(0.0, due_at - now),
+                    last_error,
+                    claim.request_id,
+                    claim.token,
+                ),
             ).rowcount
         return changed == 1
 
     def complete(self, claim: Claim, *, queue: str, body: str, delivery: str, now: float) -> bool:
         """Replace the event by its record on ``queue``, in one transaction.
 
-        Returns False, changing nothing, if the claim's lease was taken over.
+        Returns False, changing nothing, if the claim's lease was taken back.
         """
         with self._write() as db:
             deleted = db.execute(
@@ -316,32 +309,82 @@ class Store:
             ).fetchall()
         return {function: count for function, count in rows}
 
+    # -- leases ------------------------------------------------------------------
+
+    def event_leases(self) -> list[EventLease]:
+        """Every leased event, with its owner and token."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT request_id, lease_owner, lease_token FROM events "
+                "WHERE lease_owner IS NOT NULL ORDER BY rowid"
+            ).fetchall()
+        return [EventLease(request_id=r[0], owner=r[1], token=r[2]) for r in rows]
+
+    def outbox_owners(self) -> set[str]:
+        """The owners holding leases on outbox records."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT lease_owner FROM messages WHERE lease_owner IS NOT NULL"
+            ).fetchall()
+        return {row[0] for row in rows}
+
+    def take_back(self, leases: Collection[EventLease], owners: Collection[str]) -> int:
+        """Free ``leases`` (each only if it still has its token) and every lease of ``owners``.
+
+        Returns how many events and records were freed.
+        """
+        with self._write() as db:
+            freed = sum(
+                db.execute(
+                    "UPDATE events SET lease_owner = NULL, lease_token = NULL "
+                    "WHERE request_id = ? AND lease_token = ?",
+                    (lease.request_id, lease.token),
+                ).rowcount
+                for lease in leases
+            )
+            for owner in owners:
+                freed += db.execute(
+                    "UPDATE messages SET lease_owner = NULL WHERE lease_owner = ?", (owner,)
+                ).rowcount
+        return freed
+
+    def retire_owner(self, owner: str) -> None:
+        """Give back every lease ``owner`` holds, so others resume at once."""
+        with self._write() as db:
+            db.execute(
+                "UPDATE events SET lease_owner = NULL, lease_token = NULL WHERE lease_owner = ?",
+                (owner,),
+            )
+            db.execute("UPDATE messages SET lease_owner = NULL WHERE lease_owner = ?", (owner,))
+
+    # -- the outbox --------------------------------------------------------------
+
     def outbox_size(self) -> int:
         """How many records wait to be sent to the SQS endpoint."""
         return self._count("SELECT COUNT(*) FROM messages WHERE delivery = 'sqs'")
 
-    def claim_outbox(
-        self, owner: str, now: float, lease_seconds: float, limit: int
-    ) -> list[OutgoingMessage]:
-        """Lease up to ``limit`` of the oldest outbox records, all for one queue."""
-        with self._write() as db:
-            first = db.execute(
+    def outbox_queues(self, owner: str) -> list[str]:
+        """The queues with outbox records that ``owner`` holds or nobody does, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
                 "SELECT queue FROM messages WHERE delivery = 'sqs' "
-                f"AND (lease_owner = :owner OR {_FREE}) ORDER BY seq LIMIT 1",
-                {"owner": owner, "fresh_since": now - lease_seconds},
-            ).fetchone()
-            if first is None:
-                return []
+                "AND (lease_owner IS NULL OR lease_owner = ?) GROUP BY queue ORDER BY MIN(seq)",
+                (owner,),
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    def claim_outbox(self, owner: str, queue: str, limit: int) -> list[OutgoingMessage]:
+        """Lease up to ``limit`` of ``queue``'s oldest outbox records that ``owner`` may send.
+
+        Those are the free ones and those ``owner`` holds already: the sender
+        that leased a record is the one that sends it again.
+        """
+        with self._write() as db:
             rows = db.execute(
                 "SELECT seq, message_id, queue, body FROM messages "
-                f"WHERE delivery = 'sqs' AND queue = :queue AND (lease_owner = :owner OR {_FREE}) "
-                "ORDER BY seq LIMIT :limit",
-                {
-                    "queue": first[0],
-                    "owner": owner,
-                    "fresh_since": now - lease_seconds,
-                    "limit": limit,
-                },
+                "WHERE delivery = 'sqs' AND queue = :queue "
+                "AND (lease_owner IS NULL OR lease_owner = :owner) ORDER BY seq LIMIT :limit",
+                {"queue": queue, "owner": owner, "limit": limit},
             ).fetchall()
             db.executemany(
                 "UPDATE messages SET lease_owner = ? WHERE seq = ?",
@@ -371,54 +414,88 @@ class Store:
                 for seq in seqs
             )
 
-    def receive(
-        self,
-        queue: str,
-        *,
-        limit: int,
-        now: float,
-        visibility_timeout: float,
-        delete: bool,
-    ) -> list[ReceivedMessage]:
-        """Read up to ``limit`` visible records of ``queue`` from the embedded store.
+    # -- the embedded queues -----------------------------------------------------
 
-        Each read counts as a receive; the records are then deleted, or hidden
-        for ``visibility_timeout`` seconds as SQS does (0 leaves them visible).
+    def receive(
+        self, queue: str, *, limit: int, now: float, visibility_timeout: float
+    ) -> list[ReceivedMessage]:
+        """Receive up to ``limit`` visible records of ``queue`` from the embedded store.
+
+        As SQS's ReceiveMessage: each receive counts, gives each record a new
+        receipt handle (the one :meth:`delete` and :meth:`change_visibility`
+        take) and hides it for ``visibility_timeout`` seconds (0: it stays
+        visible). Nothing is deleted.
         """
         with self._write() as db:
             rows = db.execute(
                 "SELECT seq, message_id, body, md5_of_body, sent_at, receive_count, "
                 "first_received_at FROM messages "
-                "WHERE delivery = 'local' AND queue = ? AND visible_at <= ? "
-                "ORDER BY seq LIMIT ?",
-                (queue, now, limit),
+                f"WHERE delivery = 'local' AND queue = :queue AND {_VISIBLE} "
+                "ORDER BY seq LIMIT :limit",
+                {"queue": queue, "now": now, "limit": limit},
             ).fetchall()
-            seqs = [(row[0],) for row in rows]
-            if delete:
-                db.executemany("DELETE FROM messages WHERE seq = ?", seqs)
-            else:
-                db.executemany(
-                    "UPDATE messages SET receive_count = receive_count + 1, "
-                    "first_received_at = COALESCE(first_received_at, ?), visible_at = ? "
-                    "WHERE seq = ?",
-                    [(now, now + visibility_timeout, seq) for (seq,) in seqs],
-                )
+            handles = [secrets.token_hex(RECEIPT_HANDLE_LENGTH // 2) for _ in rows]
+            db.executemany(
+                "UPDATE messages SET receive_count = receive_count + 1, "
+                "first_received_at = COALESCE(first_received_at, ?), visible_at = ?, "
+                "visibility_timeout = ?, receipt_handle = ? WHERE seq = ?",
+                [
+                    (now, now + visibility_timeout, visibility_timeout, handle, row[0])
+                    for row, handle in zip(rows, handles, strict=True)
+                ],
+            )
         return [
             ReceivedMessage(
                 message_id=row[1],
+                receipt_handle=handle,
                 body=row[2],
                 md5_of_body=row[3],
                 sent_at=row[4],
                 receive_count=row[5] + 1,
                 first_received_at=row[6] if row[6] is not None else now,
             )
-            for row in rows
+            for row, handle in zip(rows, handles, strict=True)
         ]
+
+    def delete(self, queue: str, receipt_handles: Sequence[str]) -> list[str]:
+        """Delete the records of ``queue`` last received with ``receipt_handles``.
+
+        Returns the handles that matched no record (deleted already, received
+        again since, or never issued): as SQS's DeleteMessage, such a delete
+        changes nothing.
+        """
+        with self._write() as db:
+            return [
+                handle
+                for handle in receipt_handles
+                if db.execute(
+                    "DELETE FROM messages WHERE delivery = 'local' AND queue = ? "
+                    "AND receipt_handle = ?",
+                    (queue, handle),
+                ).rowcount
+                == 0
+            ]
+
+    def change_visibility(
+        self, queue: str, receipt_handles: Sequence[str], *, now: float, visibility_timeout: float
+    ) -> None:
+        """Hide (or, with 0, show at once) the records last received with ``receipt_handles``."""
+        with self._write() as db:
+            db.executemany(
+                "UPDATE messages SET visible_at = ?, visibility_timeout = ? "
+                "WHERE delivery = 'local' AND queue = ? AND receipt_handle = ?",
+                [
+                    (now + visibility_timeout, visibility_timeout, queue, handle)
+                    for handle in receipt_handles
+                ],
+            )
 
     def _count(self, query: str) -> int:
         with self._lock:
             count: int = self._db.execute(query).fetchone()[0]
         return count
+
+    # -- the schema --------------------------------------------------------------
 
     def _prepare(self, routes: Mapping[str, str]) -> None:
         """Switch to WAL and create the schema, upgrade it, or check that it is this version's."""
@@ -431,15 +508,18 @@ class Store:
                 for statement in _SCHEMA.split(";"):
                     if statement.strip():
                         db.execute(statement)
-                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            elif version == 1:
-                self._upgrade_from_1(db, routes)
-            elif version != SCHEMA_VERSION:
+            elif version not in (1, 2, SCHEMA_VERSION):
                 raise StoreError(
                     f"the store at {self.path} has schema version {version}, this engine "
                     f"writes version {SCHEMA_VERSION}: move the file away or set "
                     "ASYNC_STATE_DIR to another directory"
                 )
+            if version == 1:
+                self._upgrade_from_1(db, routes)
+            if version in (1, 2):
+                _upgrade_from_2(db)
+            if version != SCHEMA_VERSION:
+                db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def _upgrade_from_1(self, db: sqlite3.Connection, routes: Mapping[str, str]) -> None:
         """Give version 1's events (one function, no column for it) their function.
@@ -465,7 +545,6 @@ class Store:
         db.execute("ALTER TABLE events ADD COLUMN function TEXT NOT NULL DEFAULT ''")
         db.executemany("UPDATE events SET function = ? WHERE request_id = ?", functions)
         db.execute("CREATE INDEX events_by_function ON events (function, due_at)")
-        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -479,3 +558,20 @@ class Store:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
+
+
+def _upgrade_from_2(db: sqlite3.Connection) -> None:
+    """Version 2 to 3, in the caller's transaction; every event and record stays.
+
+    Leases keep their owners: engines of version 2 have no lock file, so the
+    first engine that looks finds them gone and takes their leases back.
+    """
+    db.execute("DROP TABLE owners")
+    db.execute("ALTER TABLE events ADD COLUMN retry_delay REAL NOT NULL DEFAULT 0")
+    # A version 2 retry was due at its due_at whatever the clock did: the
+    # length of its wait is unknown, so a due time in the future is kept.
+    db.execute("UPDATE events SET retry_delay = MAX(0, due_at - accepted_at)")
+    db.execute("ALTER TABLE messages ADD COLUMN visibility_timeout REAL NOT NULL DEFAULT 0")
+    db.execute("UPDATE messages SET visibility_timeout = MAX(0, visible_at - sent_at)")
+    db.execute("ALTER TABLE messages ADD COLUMN receipt_handle TEXT")
+    db.execute("CREATE UNIQUE INDEX messages_by_receipt_handle ON messages (receipt_handle)")

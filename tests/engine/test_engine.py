@@ -29,6 +29,7 @@ from tests.engine.helpers import (
     Harness,
     declaration,
     event,
+    put_record,
     wait_until,
 )
 
@@ -202,7 +203,6 @@ def test_an_event_that_ages_out_while_waiting_for_a_retry_reports_its_last_error
         failing_slowly,
         config=SQUARE.config._replace(maximum_event_age_seconds=60),
         clock=clock,
-        lease_seconds=1000,  # the clock jump must not make leases look stale
     )
     engine.start()
     engine.submit(NAME, event("api-1"))
@@ -269,17 +269,16 @@ def test_a_stopped_engine_s_work_resumes_in_the_next_one(harness: Harness) -> No
     assert harness.store().pending_events() == 0
 
 
-def test_work_of_a_process_that_died_resumes_when_its_lease_lapses(harness: Harness) -> None:
+def test_work_leased_by_an_engine_that_is_gone_resumes_at_start(harness: Harness) -> None:
     store = harness.store()
     store.add_event(NAME, "lambda-1", json.dumps(event("api-1")), time.time())
-    died_at = time.time()
-    store.heartbeat("crashed-process", died_at)
-    assert store.claim_event("crashed-process", died_at, 0.5, [NAME]) is not None
-    calls: list[float] = []
-    engine = harness.engine(lambda _, __: calls.append(time.time()), lease_seconds=0.5)
+    # Leased by an owner that holds no lock: its process is gone.
+    assert store.claim_event("4242-" + "0" * 32, "token", time.time(), [NAME]) is not None
+    calls: list[Any] = []
+    engine = harness.engine(lambda payload, _: calls.append(payload))
     engine.start()
     [record] = harness.records(DEST, 1)
-    assert calls[0] >= died_at + 0.5
+    assert len(calls) == 1
     # The attempt the crash interrupted is not counted as a failure.
     assert record["requestContext"]["approximateInvokeCount"] == 1
 
@@ -294,8 +293,8 @@ def test_two_engines_on_one_store_run_each_event_once(harness: Harness) -> None:
         time.sleep(0.01)
         return {"ok": True}
 
-    one = harness.engine(counting, lease_seconds=5)
-    two = harness.engine(counting, lease_seconds=5)
+    one = harness.engine(counting)
+    two = harness.engine(counting)
     one.start()
     two.start()
     for index in range(30):
@@ -305,12 +304,7 @@ def test_two_engines_on_one_store_run_each_event_once(harness: Harness) -> None:
 
 
 def test_records_left_for_an_sqs_endpoint_are_kept_locally_without_one(harness: Harness) -> None:
-    store = harness.store()
-    store.add_event(NAME, "lambda-1", "{}", time.time())
-    store.heartbeat("earlier-run", time.time())
-    claim = store.claim_event("earlier-run", time.time(), 5, [NAME])
-    assert claim is not None
-    store.complete(claim, queue=DEST, body='{"kept": true}', delivery=SQS, now=time.time())
+    put_record(harness.store(), DEST, '{"kept": true}', now=time.time(), delivery=SQS)
     harness.engine(lambda _, __: None).start()
     assert harness.records(DEST, 1) == [{"kept": True}]
 

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from chalicelib.async_api import AsyncInvokeConfig
 from local_async.engine import EngineFunction, UnknownFunction
-from local_async.store import SCHEMA_VERSION, Store, StoreError
 from tests.engine.helpers import FUNCTION, NAME, SQUARE, Harness, declaration, event
 
 REPORT = "build_report_fn"
@@ -84,41 +81,3 @@ def test_events_of_an_undeclared_function_wait_untouched(harness: Harness) -> No
     engine.submit(NAME, event("api-new"))
     assert len(harness.records(SQUARE.on_success_queue, 1)) == 1
     assert store.pending_by_function() == {"retired_fn": 1}
-
-
-def version_1_store(directory: Path, payloads: list[dict[str, Any]]) -> None:
-    """A store as the single-function engine of schema version 1 left it."""
-    Store.open(directory).close()
-    with sqlite3.connect(directory / "engine.sqlite3") as db:
-        db.execute("DROP INDEX events_by_function")
-        db.execute("ALTER TABLE events DROP COLUMN function")
-        for index, payload in enumerate(payloads):
-            db.execute(
-                "INSERT INTO events (request_id, payload, accepted_at, due_at) VALUES (?, ?, ?, ?)",
-                (f"lambda-{index}", json.dumps(payload), time.time(), time.time()),
-            )
-        db.execute("PRAGMA user_version = 1")
-
-
-def test_a_version_1_store_is_upgraded_in_place_and_its_events_run(harness: Harness) -> None:
-    version_1_store(harness.state_dir, [event("api-1"), event("api-2")])
-    upgraded = Store.open(harness.state_dir, routes={SQUARE.route: NAME})
-    assert upgraded.pending_by_function() == {NAME: 2}
-    upgraded.close()
-    engine = harness.engine(lambda payload, _: {"ran": payload["api_request_id"]})
-    engine.start()
-    found = harness.records(SQUARE.on_success_queue, 2)
-    assert sorted(r["responsePayload"]["ran"] for r in found) == ["api-1", "api-2"]
-    with sqlite3.connect(harness.state_dir / "engine.sqlite3") as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
-
-
-def test_a_version_1_store_with_an_undeclared_route_is_refused_and_left_alone(
-    tmp_path: Path,
-) -> None:
-    version_1_store(tmp_path, [event("api-1"), report_event("api-2")])
-    with pytest.raises(StoreError, match=r"\['/reports/\{account\}'\].*declare those routes"):
-        Store.open(tmp_path, routes={SQUARE.route: NAME})
-    with sqlite3.connect(tmp_path / "engine.sqlite3") as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 1
-        assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 2

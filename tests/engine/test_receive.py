@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,21 +13,17 @@ import pytest
 
 from local_async import receive
 from local_async.settings import PROJECT_DIR
-from local_async.store import LOCAL, Store
-from tests.engine.helpers import DEST, DLQ
+from local_async.store import Store
+from tests.engine.helpers import DEST, DLQ, put_record
 from tests.support.engine_e2e import run_receive_cli
 
 NOW = 1_700_000_000.0
 
 
-def put_record(state_dir: Path, queue: str, body: str, now: float = NOW) -> None:
+def put(state_dir: Path, queue: str, body: str, now: float = NOW) -> None:
     store = Store.open(state_dir)
     try:
-        store.add_event("fn", f"r-{body}", "{}", now)
-        store.heartbeat("writer", now)
-        claim = store.claim_event("writer", now, 5, ["fn"])
-        assert claim is not None
-        assert store.complete(claim, queue=queue, body=body, delivery=LOCAL, now=now)
+        put_record(store, queue, body, now=now)
     finally:
         store.close()
 
@@ -39,14 +36,19 @@ def run(state_dir: Path, *args: str, **options: Any) -> tuple[int, Any, str]:
     return status, printed, err.getvalue()
 
 
+def bodies(printed: Any) -> list[str]:
+    return [message["Body"] for message in printed["Messages"]]
+
+
 def test_messages_have_the_shape_of_aws_sqs_receive_message(tmp_path: Path) -> None:
-    put_record(tmp_path, DEST, '{"record": 1}')
+    put(tmp_path, DEST, '{"record": 1}')
     status, printed, _ = run(tmp_path, clock=lambda: NOW + 1)
     assert status == 0
     [message] = printed["Messages"]
     assert list(message) == ["MessageId", "ReceiptHandle", "MD5OfBody", "Body", "Attributes"]
     assert message["Body"] == '{"record": 1}'
     assert message["MD5OfBody"] == hashlib.md5(b'{"record": 1}').hexdigest()
+    assert len(message["ReceiptHandle"]) == 64
     assert message["Attributes"] == {
         "SentTimestamp": str(int(NOW * 1000)),
         "ApproximateReceiveCount": "1",
@@ -54,25 +56,125 @@ def test_messages_have_the_shape_of_aws_sqs_receive_message(tmp_path: Path) -> N
     }
 
 
-def test_records_are_kept_unless_deleted(tmp_path: Path) -> None:
+def test_an_empty_queue_prints_nothing_at_all(tmp_path: Path) -> None:
+    assert run(tmp_path) == (0, None, "")
+    assert run(tmp_path, env={"AWS_ENDPOINT_URL_SQS": "http://127.0.0.1:4566"}) == (0, None, "")
+    done = run_receive_cli(tmp_path, "--queue-name", DLQ)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
+
+
+def test_repeated_calls_page_through_the_queue_as_on_sqs(tmp_path: Path) -> None:
+    for index in range(5):
+        put(tmp_path, DEST, f'{{"i": {index}}}')
+    pages = [run(tmp_path, "--max-number-of-messages", "2", clock=lambda: NOW)[1] for _ in range(4)]
+    assert [bodies(page) if page else [] for page in pages] == [
+        ['{"i": 0}', '{"i": 1}'],
+        ['{"i": 2}', '{"i": 3}'],
+        ['{"i": 4}'],
+        [],
+    ]
+    # SQS's default visibility timeout is 30 s: then the records are back.
+    _, back, _ = run(tmp_path, "--max-number-of-messages", "10", clock=lambda: NOW + 30)
+    assert len(back["Messages"]) == 5
+
+
+def test_a_visibility_timeout_of_0_peeks_without_hiding(tmp_path: Path) -> None:
+    put(tmp_path, DEST, "once")
+    peeks = [run(tmp_path, "--visibility-timeout", "0", clock=lambda: NOW)[1] for _ in range(2)]
+    assert [bodies(peek) for peek in peeks] == [["once"], ["once"]]
+    assert peeks[1]["Messages"][0]["Attributes"]["ApproximateReceiveCount"] == "2"
+
+
+def test_help_says_how_to_peek_without_hiding(tmp_path: Path) -> None:
+    done = run_receive_cli(tmp_path, "--help")
+    assert "--visibility-timeout 0" in " ".join(done.stdout.split())
+
+
+def test_delete_deletes_only_what_was_received(tmp_path: Path) -> None:
     for index in range(3):
-        put_record(tmp_path, DEST, f'{{"i": {index}}}')
-    _, first, _ = run(tmp_path, "--max-number-of-messages", "10")
-    _, second, _ = run(tmp_path, "--max-number-of-messages", "2", "--delete")
-    _, third, _ = run(tmp_path, "--max-number-of-messages", "10", "--delete")
-    assert [m["Body"] for m in first["Messages"]] == ['{"i": 0}', '{"i": 1}', '{"i": 2}']
-    assert [m["Body"] for m in second["Messages"]] == ['{"i": 0}', '{"i": 1}']
-    assert [m["Body"] for m in third["Messages"]] == ['{"i": 2}']
-    status, nothing, err = run(tmp_path, "--max-number-of-messages", "10")
-    assert (status, nothing) == (0, None)
-    assert "no record in async_get_square_fn_dest_queue" in err
+        put(tmp_path, DEST, f'{{"i": {index}}}')
+    _, deleted, _ = run(tmp_path, "--max-number-of-messages", "2", "--delete")
+    _, rest, _ = run(tmp_path, "--max-number-of-messages", "10", "--visibility-timeout", "0")
+    assert bodies(deleted) == ['{"i": 0}', '{"i": 1}']
+    assert bodies(rest) == ['{"i": 2}']
+
+
+def test_a_record_is_deleted_by_its_receipt_handle(tmp_path: Path) -> None:
+    put(tmp_path, DEST, "done with it")
+    put(tmp_path, DEST, "not yet")
+    _, first, _ = run(tmp_path, "--max-number-of-messages", "10", clock=lambda: NOW)
+    done, later = first["Messages"]
+    status, printed, err = run(
+        tmp_path, "--delete-receipt-handle", done["ReceiptHandle"], clock=lambda: NOW
+    )
+    assert (status, printed, err) == (0, None, "")
+    # The other one comes back after its visibility timeout; the deleted one never does.
+    _, back, _ = run(tmp_path, "--max-number-of-messages", "10", clock=lambda: NOW + 31)
+    assert bodies(back) == ["not yet"]
+    # Its first handle is stale now: as on SQS, deleting with it deletes nothing.
+    status, _, err = run(tmp_path, "--delete-receipt-handle", later["ReceiptHandle"])
+    assert status == 0 and "received again since" in err
+    _, still, _ = run(tmp_path, "--visibility-timeout", "0", clock=lambda: NOW + 62)
+    assert bodies(still) == ["not yet"]
+
+
+def test_a_malformed_receipt_handle_is_refused(tmp_path: Path) -> None:
+    status, printed, err = run(tmp_path, "--delete-receipt-handle", "not-a-handle")
+    assert (status, printed) == (1, None)
+    assert err.startswith("error: ReceiptHandleIsInvalid: 'not-a-handle'")
+    assert "64 hex digits" in err
+
+
+class FullDisk(io.StringIO):
+    def write(self, text: str) -> int:
+        raise OSError(28, "No space left on device")
+
+
+def test_records_whose_output_failed_are_not_deleted_and_are_visible_again(
+    tmp_path: Path,
+) -> None:
+    put(tmp_path, DEST, "precious")
+    err = io.StringIO()
+    status = receive.main(
+        ["--delete"], env={"ASYNC_STATE_DIR": str(tmp_path)}, out=FullDisk(), err=err
+    )
+    _, printed, _ = run(tmp_path, "--delete")
+    assert printed and bodies(printed) == ["precious"], "the record was deleted unread"
+    assert status == 1
+    assert "could not be written out" in err.getvalue() and "none was deleted" in err.getvalue()
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+def test_delete_to_a_full_disk_loses_nothing(tmp_path: Path) -> None:
+    put(tmp_path, DEST, "precious")
+    with open("/dev/full", "w") as full:
+        done = run_receive_cli(tmp_path, "--delete", stdout=full, check=False)
+    _, printed, _ = run(tmp_path, "--delete")
+    assert printed and bodies(printed) == ["precious"], "the record was deleted unread"
+    assert done.returncode == 1, done.stderr
+    assert "No space left on device" in done.stderr
+    assert "Exception ignored" not in done.stderr
+
+
+def test_delete_to_a_closed_pipe_loses_nothing(tmp_path: Path) -> None:
+    put(tmp_path, DEST, "precious")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before anything is written
+    try:
+        done = run_receive_cli(tmp_path, "--delete", stdout=write_end, check=False)
+    finally:
+        os.close(write_end)
+    _, printed, _ = run(tmp_path, "--delete")
+    assert printed and bodies(printed) == ["precious"], "the record was deleted unread"
+    assert done.returncode == 1, done.stderr
+    assert "Broken pipe" in done.stderr
 
 
 def test_the_queue_can_be_picked(tmp_path: Path) -> None:
-    put_record(tmp_path, DEST, "ok")
-    put_record(tmp_path, DLQ, "failed")
+    put(tmp_path, DEST, "ok")
+    put(tmp_path, DLQ, "failed")
     _, printed, _ = run(tmp_path, "--queue-name", DLQ, "--max-number-of-messages", "10")
-    assert [m["Body"] for m in printed["Messages"]] == ["failed"]
+    assert bodies(printed) == ["failed"]
 
 
 def test_wait_time_polls_until_a_record_arrives(tmp_path: Path) -> None:
@@ -83,33 +185,38 @@ def test_wait_time_polls_until_a_record_arrives(tmp_path: Path) -> None:
         sleeps.append(seconds)
         clock[0] += seconds
         if len(sleeps) == 3:
-            put_record(tmp_path, DEST, "late", now=clock[0])
+            put(tmp_path, DEST, "late", now=clock[0])
 
-    _, printed, _ = run(tmp_path, "--wait-time-seconds", "5", clock=lambda: clock[0], sleep=sleep)
-    assert [m["Body"] for m in printed["Messages"]] == ["late"]
+    _, printed, _ = run(
+        tmp_path,
+        "--wait-time-seconds",
+        "5",
+        clock=lambda: clock[0],
+        monotonic=lambda: clock[0],
+        sleep=sleep,
+    )
+    assert bodies(printed) == ["late"]
     assert len(sleeps) == 3
 
 
-def test_wait_time_gives_up_after_the_wait(tmp_path: Path) -> None:
-    clock = [NOW]
+def test_wait_time_is_measured_on_the_monotonic_clock(tmp_path: Path) -> None:
+    waited = [0.0]
 
     def sleep(seconds: float) -> None:
-        clock[0] += seconds
+        waited[0] += seconds
 
+    # The wall clock jumps back an hour on every read: the wait still ends on time.
+    wall = iter(range(10**6))
     status, printed, _ = run(
-        tmp_path, "--wait-time-seconds", "2", clock=lambda: clock[0], sleep=sleep
+        tmp_path,
+        "--wait-time-seconds",
+        "2",
+        clock=lambda: NOW - 3600 * next(wall),
+        monotonic=lambda: NOW + waited[0],
+        sleep=sleep,
     )
     assert (status, printed) == (0, None)
-    assert NOW + 2 <= clock[0] < NOW + 2.2
-
-
-def test_a_visibility_timeout_hides_what_was_read(tmp_path: Path) -> None:
-    put_record(tmp_path, DEST, "once")
-    _, first, _ = run(tmp_path, "--visibility-timeout", "30", clock=lambda: NOW)
-    _, hidden, _ = run(tmp_path, clock=lambda: NOW + 10)
-    _, back, _ = run(tmp_path, clock=lambda: NOW + 31)
-    assert (len(first["Messages"]), hidden, len(back["Messages"])) == (1, None, 1)
-    assert back["Messages"][0]["Attributes"]["ApproximateReceiveCount"] == "2"
+    assert 2 <= waited[0] < 2.2
 
 
 @pytest.mark.parametrize(
@@ -117,7 +224,9 @@ def test_a_visibility_timeout_hides_what_was_read(tmp_path: Path) -> None:
     [
         (["--max-number-of-messages", "11"], "from 1 to 10"),
         (["--wait-time-seconds", "21"], "from 0 to 20"),
+        (["--visibility-timeout", "43201"], "from 0 to 43200"),
         (["--queue-name", "other"], "invalid choice"),
+        (["--delete", "--delete-receipt-handle", "0" * 64], "not allowed with"),
     ],
 )
 def test_bad_options_are_refused_with_sqs_s_limits(
@@ -136,12 +245,16 @@ def test_a_store_inside_the_project_is_an_error_not_a_traceback() -> None:
     assert err.getvalue().startswith("error: ") and "inside the project" in err.getvalue()
 
 
-def test_a_configured_sqs_endpoint_is_pointed_out(tmp_path: Path) -> None:
-    _, _, err = run(tmp_path, env={"AWS_ENDPOINT_URL_SQS": "http://127.0.0.1:4566"})
-    assert "AWS_ENDPOINT_URL_SQS is set" in err
+def test_with_an_sqs_endpoint_configured_the_records_kept_here_are_explained(
+    tmp_path: Path,
+) -> None:
+    put(tmp_path, DEST, "refused by the endpoint")
+    _, printed, err = run(tmp_path, env={"AWS_ENDPOINT_URL_SQS": "http://127.0.0.1:4566"})
+    assert bodies(printed) == ["refused by the endpoint"]
+    assert "AWS_ENDPOINT_URL_SQS is set: these are records the endpoint refused" in err
 
 
 def test_it_runs_as_a_module(tmp_path: Path) -> None:
-    put_record(tmp_path, DEST, '{"as": "module"}')
+    put(tmp_path, DEST, '{"as": "module"}')
     done = run_receive_cli(tmp_path, "--delete")
     assert json.loads(done.stdout)["Messages"][0]["Body"] == '{"as": "module"}'

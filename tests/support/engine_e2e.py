@@ -37,17 +37,25 @@ def accept(url: str, number: str) -> dict[str, Any]:
 
 
 def run_receive_cli(
-    state_dir: Path, *arguments: str, project_dir: Path = PROJECT_DIR
+    state_dir: Path,
+    *arguments: str,
+    project_dir: Path = PROJECT_DIR,
+    stdout: Any = subprocess.PIPE,
+    check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m local_async.receive`` on the store in ``state_dir``, as a user would."""
+    """Run ``python -m local_async.receive`` on the store in ``state_dir``, as a user would.
+
+    Its output is captured, unless ``stdout`` says where it goes (a file, a pipe).
+    """
     return subprocess.run(
         [sys.executable, "-m", "local_async.receive", *arguments],
         cwd=project_dir,
         env={"ASYNC_STATE_DIR": str(state_dir), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
+        stdout=stdout,
+        stderr=subprocess.PIPE,
         text=True,
         timeout=30,
-        check=True,
+        check=check,
     )
 
 
@@ -61,7 +69,7 @@ def receive_records(
     """Read (and delete) ``count`` records with the project's CLI; fail on timeout."""
     found: list[dict[str, Any]] = []
     deadline = time.monotonic() + timeout
-    while len(found) < count and time.monotonic() < deadline:
+    while True:  # at least one read: an expected count of 0 is checked too
         done = run_receive_cli(
             state_dir,
             "--queue-name",
@@ -69,12 +77,14 @@ def receive_records(
             "--max-number-of-messages",
             "10",
             "--wait-time-seconds",
-            "1",
+            "1" if count else "0",
             "--delete",
             project_dir=project_dir,
         )
         if done.stdout:
             found.extend(json.loads(m["Body"]) for m in json.loads(done.stdout)["Messages"])
+        if len(found) >= count or time.monotonic() >= deadline:
+            break
     assert len(found) == count, f"{len(found)} of {count} records on {queue} in {timeout}s"
     return found
 
