@@ -1,7 +1,9 @@
 """Files derived from the declarations: ``make generate`` writes them, ``--check`` compares.
 
 - ``.chalice/config.json``: each declared function's ``lambda_timeout``,
-  ``lambda_memory_size`` and ``reserved_concurrency``, and, for each stage in its
+  ``lambda_memory_size`` and ``reserved_concurrency``; the API handler's
+  ``reserved_concurrency``, the sum of theirs (under plain ``chalice deploy`` the
+  handler runs synchronous calls itself); and, for each stage in its
   ``stages`` (``dev`` when there is none), the IAM policy files below; every other
   key is kept as it is;
 - ``.chalice/policy-<stage>.json``: the stage's API handler under plain
@@ -38,6 +40,8 @@ import yaml
 from chalicelib.async_api import AsyncApi, AsyncFunction, contract
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+#: Chalice's name for the function that serves the routes.
+API_HANDLER = "api_handler"
 #: Chalice's stage when config.json declares none (``chalice deploy`` without ``--stage``).
 DEFAULT_STAGE = "dev"
 #: The IAM policy files of plain ``chalice deploy``, all generated.
@@ -95,6 +99,19 @@ def chalice_config(
         if function.reserved_concurrency is not None:
             entry["reserved_concurrency"] = function.reserved_concurrency
         lambda_functions[function.name] = entry
+    handler = {
+        key: value
+        for key, value in lambda_functions.get(API_HANDLER, {}).items()
+        if key != "reserved_concurrency"
+    }
+    reservations = [function.reserved_concurrency for function in functions]
+    if reservations and None not in reservations:
+        # A synchronous call runs in the API handler: bounded as the functions together.
+        handler["reserved_concurrency"] = sum(r for r in reservations if r is not None)
+    if handler:
+        lambda_functions[API_HANDLER] = handler
+    else:
+        lambda_functions.pop(API_HANDLER, None)
     config["lambda_functions"] = lambda_functions
     config["stages"] = {
         stage: _stage_config(stage, dict(config.get("stages", {}).get(stage, {})), functions)

@@ -76,9 +76,11 @@ def test_every_statement_is_limited_to_the_caller_s_own_account(package: Path) -
             }, (function_id, statement)
 
 
-def test_the_function_s_reserved_concurrency_is_packaged(package: Path) -> None:
+def test_the_functions_and_the_api_handler_have_their_reserved_concurrency(package: Path) -> None:
     resources = json.loads((package / "out" / "sam.json").read_text())["Resources"]
     assert resources["GetSquareFn"]["Properties"]["ReservedConcurrentExecutions"] == 10
+    # Synchronous calls run in the API handler under plain `chalice deploy`.
+    assert resources["APIHandler"]["Properties"]["ReservedConcurrentExecutions"] == 10
 
 
 def test_no_role_writes_outside_the_apps_log_groups(package: Path) -> None:

@@ -65,6 +65,9 @@ def test_a_second_function_gets_its_config_policies_and_openapi_path(
         "lambda_memory_size": 256,
         "reserved_concurrency": 10,
     }
+    assert config["lambda_functions"]["api_handler"] == {"reserved_concurrency": 20}, (
+        "synchronous calls of both functions run in the API handler"
+    )
     assert config["stages"]["dev"]["environment_variables"] == {"API_STAGE": "dev"}, (
         "keys the generator does not own are kept"
     )
@@ -86,6 +89,17 @@ def test_a_second_function_gets_its_config_policies_and_openapi_path(
     month = document["paths"]["/reports/{account}/{month}"]["get"]["parameters"][1]
     assert (month["name"], month["schema"]["pattern"]) == ("month", "^20[0-9]{2}-(0[1-9]|1[0-2])$")
     assert generate(fixture_project, "--check").returncode == 0
+
+
+def test_the_api_handler_is_unbounded_when_a_function_is() -> None:
+    from infrastructure.generate import chalice_config
+
+    functions = [SQUARE, SQUARE._replace(name="other_fn", reserved_concurrency=None)]
+    existing = {"lambda_functions": {"api_handler": {"reserved_concurrency": 5}}}
+    assert "api_handler" not in chalice_config(existing, functions)["lambda_functions"]
+    assert chalice_config(existing, [SQUARE])["lambda_functions"]["api_handler"] == {
+        "reserved_concurrency": 10
+    }
 
 
 def two_stage_project(tmp_path: Path) -> Path:
