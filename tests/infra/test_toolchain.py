@@ -46,5 +46,5 @@ def test_the_pinned_cli_reads_the_cloud_assembly_the_library_writes(
 def test_the_readme_deploys_only_with_the_pinned_cli() -> None:
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
     assert "npm ci" in readme
-    assert re.findall(r"npx (?!cdk )\S+", readme) == [], "every npx runs the locked `cdk`"
+    assert re.findall(r"npx (?!cdk\b)\S+", readme) == [], "every npx runs the locked `cdk`"
     assert "npx cdk deploy" in readme
