@@ -13,7 +13,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 import app as app_module
-from chalicelib.async_api import AsyncApi, AsyncInvokeConfig
+from chalicelib.async_api import AsyncApi, AsyncFunction, AsyncInvokeConfig
 from infrastructure import app as cdk_app
 from infrastructure.stacks.async_api_stack import (
     DEFAULT_STACK_NAME,
@@ -142,16 +142,16 @@ def test_a_queue_reader_that_is_not_a_role_or_user_arn_fails_the_synthesis(
         cdk_app.build(app)
 
 
+def template_of(function: AsyncFunction, outdir: Path) -> Template:
+    """The default stack of this project with ``function`` as its only declaration."""
+    app = cdk.App(outdir=str(outdir))
+    stack = AsyncApiStack(app, DEFAULT_STACK_NAME, project_dir=REPO_ROOT, functions=[function])
+    return Template.from_stack(stack)
+
+
 def test_a_function_declared_without_reserved_concurrency_has_none(tmp_path: Path) -> None:
-    app = cdk.App(outdir=str(tmp_path))
-    stack = AsyncApiStack(
-        app,
-        DEFAULT_STACK_NAME,
-        project_dir=REPO_ROOT,
-        functions=[SQUARE._replace(reserved_concurrency=None)],
-    )
-    properties = Template.from_stack(stack).find_resources("AWS::Serverless::Function")
-    (function,) = properties.values()
+    template = template_of(SQUARE._replace(reserved_concurrency=None), tmp_path)
+    (function,) = template.find_resources("AWS::Serverless::Function").values()
     assert "ReservedConcurrentExecutions" not in function["Properties"]
 
 
@@ -162,15 +162,7 @@ def test_async_settings_and_queue_names_come_from_the_declaration(tmp_path: Path
         on_success_queue="other_results",
         on_failure_queue="other_failures",
     )
-    app = cdk.App(outdir=str(tmp_path))
-    stack = AsyncApiStack(
-        app,
-        DEFAULT_STACK_NAME,
-        project_dir=REPO_ROOT,
-        functions=[SQUARE._replace(config=config)],
-        api_gateway_cloudwatch_role=False,
-    )
-    template = Template.from_stack(stack)
+    template = template_of(SQUARE._replace(config=config), tmp_path)
     template.has_resource_properties(
         "AWS::Lambda::EventInvokeConfig",
         {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60},
