@@ -154,7 +154,7 @@ def test_each_acknowledgment_is_needed(
 
 
 def test_methods_without_authorization_are_found_in_the_openapi_body() -> None:
-    body = {
+    body: dict[str, Any] = {
         "security": [],
         "paths": {
             "/open/{x}": {"get": {}, "parameters": []},
