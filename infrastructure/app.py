@@ -43,8 +43,8 @@ from chalicelib.async_api import AsyncApi, DeclarationError  # noqa: E402
 from infrastructure import translated  # noqa: E402
 from infrastructure.stacks.async_api_stack import (  # noqa: E402
     DEFAULT_STACK_NAME,
-    RATE_LIMIT_RANGE,
     AsyncApiStack,
+    check_rate_limit,
 )
 
 #: Context keys that set a function environment variable: ``env:NAME``.
@@ -96,12 +96,11 @@ def rate_limit(app: cdk.App) -> int | None:
     raw = str(app.node.try_get_context("rateLimitPerIp") or "").strip()
     if raw.lower() in ("", "false", "0", "no", "off"):
         return None
-    low, high = RATE_LIMIT_RANGE
-    if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
-        raise InvalidContext(
-            f"-c rateLimitPerIp={raw!r}: expected a whole number of requests per 5 minutes "
-            f"and client IP from {low} to {high:,} (AWS WAF's range), or false"
-        )
+    try:
+        requests = int(raw) if raw.isascii() and raw.isdigit() else raw
+        check_rate_limit(requests)
+    except ValueError as problem:
+        raise InvalidContext(f"-c rateLimitPerIp={raw!r}: {problem}, or false") from None
     return int(raw)
 
 

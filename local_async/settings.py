@@ -8,7 +8,8 @@
   (default 1; AWS behaves like about 60).
 - ``ASYNC_CONCURRENCY``: how many attempts run at once (default 4).
 - ``AWS_ENDPOINT_URL_SQS``: send records to this SQS endpoint instead of the
-  embedded store.
+  embedded store (https, or http to this machine; with dummy credentials unless
+  ``ASYNC_SQS_AWS_CREDENTIALS=true``: :mod:`local_async.destinations`).
 - ``AWS_REGION`` / ``AWS_DEFAULT_REGION``: the region in ARNs and for SQS
   (default us-east-1).
 - ``API_STAGE``: the Chalice stage, part of the function's deployed name

@@ -113,6 +113,16 @@ def _packaging_environment() -> Iterator[None]:
         os.environ.update(saved)
 
 
+def check_rate_limit(requests: object) -> None:
+    """Refuse a per-IP rate limit AWS WAF would refuse: ``ValueError`` saying its range."""
+    low, high = RATE_LIMIT_RANGE
+    if isinstance(requests, bool) or not isinstance(requests, int) or not low <= requests <= high:
+        raise ValueError(
+            f"expected a whole number of requests per {RATE_LIMIT_WINDOW_SECONDS} s and "
+            f"client IP from {low} to {high:,} (AWS WAF's range)"
+        )
+
+
 def resource_id(function: AsyncFunction) -> str:
     """The logical id Chalice gives a function (``build_report_fn`` is ``BuildReportFn``)."""
     resource: str = to_cfn_resource_name(function.name)
@@ -311,12 +321,7 @@ class AsyncApiStack(cdk.Stack):
         Gateway's own access control and throttling. Billed per web ACL, per rule
         and per million requests (docs/security.md).
         """
-        low, high = RATE_LIMIT_RANGE
-        if isinstance(requests, bool) or not low <= requests <= high:
-            raise ValueError(
-                f"rate limit {requests!r}: expected a whole number of requests from {low} "
-                f"to {high:,} per {RATE_LIMIT_WINDOW_SECONDS} s and client IP"
-            )
+        check_rate_limit(requests)
         metric = f"{self.stack_name}-rate-limit"
         web_acl = wafv2.CfnWebACL(
             self,
