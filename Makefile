@@ -5,12 +5,24 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+#: requirements-dev.txt is resolved for this Python (and Linux x86_64).
+LOCK_PYTHON := 3.11
+LOCK_FLAGS := --generate-hashes --no-strip-markers --python-version $(LOCK_PYTHON) \
+	--python-platform x86_64-manylinux_2_28 --custom-compile-command "make lock"
 
-.PHONY: run test lint generate synth audit soak bench smoke clean
+.PHONY: run test lint generate synth audit lock soak bench smoke clean
 
-$(STAMP): requirements-dev.txt requirements.txt
+# Every file installed is checked against a hash in the locks: pip, setuptools and
+# wheel first (a new venv has the ones its Python shipped), then every package.
+# airspeed-ext has no wheel: it is built with the venv's own, hash-checked setuptools
+# (--no-build-isolation), not with one pip would fetch unchecked for the build.
+$(STAMP): requirements-bootstrap.txt requirements-dev.txt requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	@$(BIN)/python -c 'import sys; v = "%d.%d" % sys.version_info[:2]; sys.exit(None if v == "$(LOCK_PYTHON)" else "$(VENV) has Python " + v + "; requirements-dev.txt is locked for Python $(LOCK_PYTHON): make clean, then make PYTHON=python$(LOCK_PYTHON) ...")'
+	$(PIP) install --quiet --require-hashes -r requirements-bootstrap.txt
+	$(PIP) install --quiet --require-hashes --no-build-isolation -r requirements-dev.txt
+	$(PIP) check
 	touch $(STAMP)
 
 ## run: chalice local on 127.0.0.1:8000
@@ -41,10 +53,18 @@ synth: $(STAMP)
 		$(CURDIR)/$(BIN)/python app.py
 	@echo "wrote $(CDK_OUT)/$(STACK_NAME).template.json"
 
-## audit: pip-audit of the pins in requirements-dev.txt; fails on a known vulnerability
-## with a fix, warns (and passes) when the vulnerability service cannot be reached
+## audit: pip-audit of every package in the lock (requirements-dev.txt, hashes required);
+## fails on a known vulnerability with a fix, warns (and passes) when the vulnerability
+## service cannot be reached: then nothing was audited, and it says so
 audit: $(STAMP)
 	$(BIN)/python -m tests.support.pip_audit_gate requirements-dev.txt
+
+## lock: regenerate requirements-dev.txt and requirements-bootstrap.txt from the .in
+## files (needs PyPI); pins already locked are kept: UPGRADE=--upgrade moves them all,
+## UPGRADE="--upgrade-package NAME" one
+lock: $(STAMP)
+	$(BIN)/uv pip compile --quiet $(UPGRADE) requirements-dev.in $(LOCK_FLAGS) -o requirements-dev.txt
+	$(BIN)/uv pip compile --quiet requirements-bootstrap.in $(LOCK_FLAGS) -o requirements-bootstrap.txt
 
 ## test: lint and audit, then the whole suite (reliability tests at their short sizes)
 test: lint audit

@@ -33,6 +33,10 @@ def local_engine(functions: Sequence[AsyncFunction], env: Mapping[str, str]) -> 
 app = Chalice(app_name="serverless-async-lambda-api")
 api = AsyncApi(app, local_invoker=local_engine)
 
+#: get_square_fn's Lambda timeout: its simulated work (SQUARE_WORK_SECONDS) ends before it.
+SQUARE_TIMEOUT_SECONDS = 60
+square_settings = square.Settings.reader(timeout_seconds=SQUARE_TIMEOUT_SECONDS)
+
 
 @api.function(
     "/square/{number}",
@@ -42,15 +46,16 @@ api = AsyncApi(app, local_invoker=local_engine)
         on_success_queue="async_get_square_fn_dest_queue",
         on_failure_queue="async_get_square_fn_dlq",
     ),
-    timeout_seconds=60,
+    timeout_seconds=SQUARE_TIMEOUT_SECONDS,
+    reserved_concurrency=10,
     parameters={"number": square.NUMBER},
     summary="Square a number exactly",
     result_schema=square.RESULT_SCHEMA,
-    settings=square.Settings.from_environment,
+    settings=square_settings,
 )
 def get_square_fn(request: AsyncRequest) -> Result:
     """Square the number in the path (``SQUARE_WORK_SECONDS``, ``SQUARE_FAULT_RATE`` apply)."""
-    settings = square.Settings.from_environment(os.environ)
+    settings = square_settings(os.environ)
     return square.square_of(request.path["number"], settings, time.sleep, _random)
 
 

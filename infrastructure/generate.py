@@ -1,11 +1,27 @@
 """Files derived from the declarations: ``make generate`` writes them, ``--check`` compares.
 
 - ``.chalice/config.json``: each declared function's ``lambda_timeout``,
-  ``lambda_memory_size`` and ``iam_policy_file`` (every other key is kept as it is);
-- ``.chalice/policy.json``: the API handler's policy under plain ``chalice deploy``
-  (its logs, and ``lambda:InvokeFunction`` on each declared function);
-- ``.chalice/policy-<name>.json``: each function's own policy (its logs);
+  ``lambda_memory_size`` and ``reserved_concurrency``; the API handler's
+  ``reserved_concurrency``, the sum of theirs (under plain ``chalice deploy`` the
+  handler runs synchronous calls itself); and, for each stage in its
+  ``stages`` (``dev`` when there is none), the IAM policy files below; every other
+  key is kept as it is;
+- ``.chalice/policy-<stage>.json``: the stage's API handler under plain
+  ``chalice deploy``: its own logs, and ``lambda:InvokeFunction`` on the stage's
+  declared functions;
+- ``.chalice/policy-<stage>-<name>.json``: each function's own policy in the stage
+  (its logs);
 - ``docs/openapi.yaml``: the API as clients see it, tested with schemathesis.
+
+The policies name each resource by its stage's name (Chalice names functions
+``<app>-<stage>-<function>``) and, by a condition, the caller's own account: a
+policy variable cannot stand for the account or the region in an ARN (IAM User
+Guide, "Where you can use policy variables"), ``aws:ResourceAccount`` compared with
+``${aws:PrincipalAccount}`` can. The region stays open: nothing at generation time
+says where a stage will be deployed. A stage missing from ``config.json`` gets no
+policy file, so Chalice looks for ``.chalice/policy-<stage>.json``, finds none and
+refuses to deploy it; ``.chalice/policy*.json`` files no stage uses are stale (and
+``make generate`` removes them).
 
 Usage: ``python -m infrastructure.generate [--check]`` from the project directory.
 """
@@ -24,8 +40,12 @@ import yaml
 from chalicelib.async_api import AsyncApi, AsyncFunction, contract
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
-#: The API handler's policy file, named at the top level of ``.chalice/config.json``.
-API_HANDLER_POLICY = "policy.json"
+#: Chalice's name for the function that serves the routes.
+API_HANDLER = "api_handler"
+#: Chalice's stage when config.json declares none (``chalice deploy`` without ``--stage``).
+DEFAULT_STAGE = "dev"
+#: The IAM policy files of plain ``chalice deploy``, all generated.
+POLICY_FILES = "policy*.json"
 #: The statuses every route can answer, with what they mean.
 _STATUSES = {
     "200": "The result, computed synchronously.",
@@ -39,70 +59,132 @@ _STATUSES = {
     "502": "The function failed during a synchronous call; the body names the error's type.",
     "503": "The event could not be queued; nothing was accepted.",
 }
+#: Every statement applies only to resources of the caller's own account.
+_OWN_ACCOUNT = {"StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}}
 
 
-def policy_file(function: AsyncFunction) -> str:
-    """The name of ``function``'s IAM policy file in ``.chalice/``."""
-    return f"policy-{function.name.replace('_', '-')}.json"
+def api_handler_policy_file(stage: str) -> str:
+    """The name of the API handler's IAM policy file for ``stage`` in ``.chalice/``."""
+    return f"policy-{stage}.json"
+
+
+def policy_file(stage: str, function: AsyncFunction) -> str:
+    """The name of ``function``'s IAM policy file for ``stage`` in ``.chalice/``."""
+    return f"policy-{stage}-{function.name.replace('_', '-')}.json"
+
+
+def stages(config: Mapping[str, Any]) -> list[str]:
+    """The Chalice stages ``config`` (``.chalice/config.json``) declares, or ``dev``."""
+    return list(config.get("stages") or {DEFAULT_STAGE: {}})
 
 
 def chalice_config(
     existing: Mapping[str, Any], functions: Sequence[AsyncFunction]
 ) -> dict[str, Any]:
-    """``.chalice/config.json`` with each function's entries set from its declaration."""
+    """``.chalice/config.json`` with each function's entries set from its declaration.
+
+    Chalice reads a function's ``iam_policy_file`` from
+    ``stages.<stage>.lambda_functions.<name>`` first and from ``stages.<stage>``
+    before the top level (``chalice.config.Config._chain_lookup``): so the files
+    are named per stage, and not at the top level, where any stage would find them.
+    """
     config = dict(existing)
     config["autogen_policy"] = False
-    config["iam_policy_file"] = API_HANDLER_POLICY
+    config.pop("iam_policy_file", None)
     lambda_functions = dict(config.get("lambda_functions", {}))
     for function in functions:
-        lambda_functions[function.name] = {
-            **lambda_functions.get(function.name, {}),
-            "lambda_timeout": function.timeout_seconds,
-            "lambda_memory_size": function.memory_mb,
-            "iam_policy_file": policy_file(function),
+        entry = {
+            key: value
+            for key, value in lambda_functions.get(function.name, {}).items()
+            if key not in ("iam_policy_file", "reserved_concurrency")
         }
+        entry.update(lambda_timeout=function.timeout_seconds, lambda_memory_size=function.memory_mb)
+        if function.reserved_concurrency is not None:
+            entry["reserved_concurrency"] = function.reserved_concurrency
+        lambda_functions[function.name] = entry
+    handler = {
+        key: value
+        for key, value in lambda_functions.get(API_HANDLER, {}).items()
+        if key != "reserved_concurrency"
+    }
+    reservations = [function.reserved_concurrency for function in functions]
+    if reservations and None not in reservations:
+        # A synchronous call runs in the API handler: bounded as the functions together.
+        handler["reserved_concurrency"] = sum(r for r in reservations if r is not None)
+    if handler:
+        lambda_functions[API_HANDLER] = handler
+    else:
+        lambda_functions.pop(API_HANDLER, None)
     config["lambda_functions"] = lambda_functions
+    config["stages"] = {
+        stage: _stage_config(stage, dict(config.get("stages", {}).get(stage, {})), functions)
+        for stage in stages(config)
+    }
     return config
 
 
-def _logs_statement(resource: str) -> dict[str, Any]:
+def _stage_config(
+    stage: str, existing: dict[str, Any], functions: Sequence[AsyncFunction]
+) -> dict[str, Any]:
+    stage_functions = dict(existing.get("lambda_functions", {}))
+    for function in functions:
+        stage_functions[function.name] = {
+            **stage_functions.get(function.name, {}),
+            "iam_policy_file": policy_file(stage, function),
+        }
+    return {
+        **existing,
+        "iam_policy_file": api_handler_policy_file(stage),
+        "lambda_functions": stage_functions,
+    }
+
+
+def deployed_name(app_name: str, stage: str, function: str | None = None) -> str:
+    """A Lambda function's name under ``chalice deploy``: ``<app>-<stage>[-<function>]``."""
+    return f"{app_name}-{stage}" + (f"-{function}" if function else "")
+
+
+def _logs_statement(function_name: str) -> dict[str, Any]:
+    log_group = f"arn:*:logs:*:*:log-group:/aws/lambda/{function_name}"
     return {
         "Sid": "WriteOwnLogs",
         "Effect": "Allow",
         "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
-        "Resource": resource,
+        "Resource": [log_group, f"{log_group}:*"],
+        "Condition": _OWN_ACCOUNT,
     }
 
 
-def api_handler_policy(app_name: str, functions: Sequence[AsyncFunction]) -> dict[str, Any]:
-    """The API handler may log and invoke the declared functions, nothing else.
+def api_handler_policy(
+    app_name: str, stage: str, functions: Sequence[AsyncFunction]
+) -> dict[str, Any]:
+    """The stage's API handler may log and invoke the stage's declared functions, nothing else.
 
     Chalice's generated policy does not cover the route's boto3 ``invoke``.
     """
     return {
         "Version": "2012-10-17",
         "Statement": [
-            _logs_statement(f"arn:*:logs:*:*:log-group:/aws/lambda/{app_name}-*"),
+            _logs_statement(deployed_name(app_name, stage)),
             {
                 "Sid": "InvokeDeclaredFunctionsAsynchronously",
                 "Effect": "Allow",
                 "Action": "lambda:InvokeFunction",
                 "Resource": [
-                    f"arn:*:lambda:*:*:function:{app_name}-*-{function.name}"
+                    f"arn:*:lambda:*:*:function:{deployed_name(app_name, stage, function.name)}"
                     for function in functions
                 ],
+                "Condition": _OWN_ACCOUNT,
             },
         ],
     }
 
 
-def function_policy(app_name: str, function: AsyncFunction) -> dict[str, Any]:
-    """A declared function may write its own logs."""
+def function_policy(app_name: str, stage: str, function: AsyncFunction) -> dict[str, Any]:
+    """A declared function may write its own logs in its stage."""
     return {
         "Version": "2012-10-17",
-        "Statement": [
-            _logs_statement(f"arn:*:logs:*:*:log-group:/aws/lambda/{app_name}-*-{function.name}*")
-        ],
+        "Statement": [_logs_statement(deployed_name(app_name, stage, function.name))],
     }
 
 
@@ -240,24 +322,32 @@ def rendered_files(project_dir: Path, api: AsyncApi) -> dict[Path, str]:
     """Every generated file of ``project_dir``, by path, as its text should be."""
     app_name = api.app.app_name
     functions = api.functions
-    config_path = project_dir / ".chalice" / "config.json"
+    chalice_dir = project_dir / ".chalice"
+    config_path = chalice_dir / "config.json"
     existing = json.loads(config_path.read_text(encoding="utf-8")) if config_path.exists() else {}
     existing.setdefault("version", "2.0")
     existing.setdefault("app_name", app_name)
+    config = chalice_config(existing, functions)
     files = {
-        config_path: _json(chalice_config(existing, functions)),
-        project_dir / ".chalice" / API_HANDLER_POLICY: _json(
-            api_handler_policy(app_name, functions)
-        ),
+        config_path: _json(config),
         project_dir / "docs" / "openapi.yaml": "# Generated from app.py by `make generate`: "
         "do not edit.\n"
         + yaml.safe_dump(openapi(app_name, functions), sort_keys=False, allow_unicode=True),
     }
-    for function in functions:
-        files[project_dir / ".chalice" / policy_file(function)] = _json(
-            function_policy(app_name, function)
+    for stage in stages(config):
+        files[chalice_dir / api_handler_policy_file(stage)] = _json(
+            api_handler_policy(app_name, stage, functions)
         )
+        for function in functions:
+            files[chalice_dir / policy_file(stage, function)] = _json(
+                function_policy(app_name, stage, function)
+            )
     return files
+
+
+def stale_policy_files(project_dir: Path, files: Mapping[Path, str]) -> list[Path]:
+    """``.chalice/policy*.json`` files that no stage uses any more."""
+    return sorted(set((project_dir / ".chalice").glob(POLICY_FILES)) - set(files))
 
 
 def _json(document: Any) -> str:
@@ -275,14 +365,24 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = PROJECT_DIR) -> 
         for path, text in files.items()
         if not path.exists() or path.read_text(encoding="utf-8") != text
     ]
+    unused = stale_policy_files(project_dir, files)
     if options.check:
         for path in stale:
             print(f"stale: {path.relative_to(project_dir)} (run `make generate`)", file=sys.stderr)
-        return 1 if stale else 0
+        for path in unused:
+            print(
+                f"unused: {path.relative_to(project_dir)} is no stage's policy "
+                "(run `make generate`, which removes it)",
+                file=sys.stderr,
+            )
+        return 1 if stale or unused else 0
     for path in stale:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(files[path], encoding="utf-8")
         print(f"wrote {path.relative_to(project_dir)}")
+    for path in unused:
+        path.unlink()
+        print(f"removed {path.relative_to(project_dir)}")
     return 0
 
 

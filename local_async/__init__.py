@@ -18,7 +18,12 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 
 from chalicelib.async_api.declaration import AsyncFunction
-from local_async.destinations import SqsEndpoint, sqs_client
+from local_async.destinations import (
+    SqsEndpoint,
+    check_endpoint,
+    sqs_client,
+    uses_aws_credentials,
+)
 from local_async.engine import Engine, EngineFunction
 from local_async.function_config import read_local_function
 from local_async.settings import PROJECT_DIR, EngineSettings
@@ -46,11 +51,15 @@ def engine_for(functions: Sequence[AsyncFunction], env: Mapping[str, str]) -> En
         for function in functions
     ]
     endpoint_url = settings.sqs_endpoint_url
-    connect = (
-        None
-        if endpoint_url is None
-        else partial(_connect_sqs, endpoint_url=endpoint_url, region=settings.region)
-    )
+    connect = None
+    if endpoint_url is not None:
+        check_endpoint(endpoint_url)  # refused at start-up, not at the first record
+        connect = partial(
+            _connect_sqs,
+            endpoint_url=endpoint_url,
+            region=settings.region,
+            aws_credentials=uses_aws_credentials(env),
+        )
     return Engine(
         engine_functions,
         store=Store.open(settings.state_dir, routes={f.route: f.name for f in functions}),
@@ -60,5 +69,5 @@ def engine_for(functions: Sequence[AsyncFunction], env: Mapping[str, str]) -> En
     )
 
 
-def _connect_sqs(*, endpoint_url: str, region: str) -> SqsEndpoint:
-    return SqsEndpoint(sqs_client(endpoint_url, region))
+def _connect_sqs(*, endpoint_url: str, region: str, aws_credentials: bool) -> SqsEndpoint:
+    return SqsEndpoint(sqs_client(endpoint_url, region, aws_credentials=aws_credentials))

@@ -35,12 +35,14 @@ Sources: SQS's API model in botocore (``SendMessageBatch``: the 10 entries and
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
+from urllib.parse import urlsplit
 
 from chalicelib.async_api import logs
 from local_async.store import OutgoingMessage, Store
@@ -84,6 +86,9 @@ TRANSIENT_CODES = frozenset(
         "ServiceUnavailable",
     }
 )
+#: Opt-in: sign requests to the SQS endpoint with the configured AWS credentials.
+AWS_CREDENTIALS_VARIABLE = "ASYNC_SQS_AWS_CREDENTIALS"
+_YES, _NO = ("1", "true", "yes"), ("", "0", "false", "no")
 
 
 class Failure(NamedTuple):
@@ -100,6 +105,54 @@ class Failure(NamedTuple):
     def __str__(self) -> str:
         """``Code: message``, as a log line quotes it."""
         return f"{self.code or 'no answer'}: {self.message}"
+
+
+class EndpointRefused(ValueError):
+    """``AWS_ENDPOINT_URL_SQS`` or ``ASYNC_SQS_AWS_CREDENTIALS`` holds what the engine refuses."""
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` (a URL's host name) is this machine: ``localhost``, 127/8, ``::1``."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_endpoint(endpoint_url: str) -> None:
+    """Refuse an SQS endpoint URL that is not https, or http to a loopback address.
+
+    Raises :class:`EndpointRefused` saying what is accepted.
+    """
+    parts = urlsplit(endpoint_url)
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host:
+        return
+    if parts.scheme == "http" and is_loopback(host):
+        return
+    raise EndpointRefused(
+        f"AWS_ENDPOINT_URL_SQS={endpoint_url!r}: expected an https:// URL, or http:// to "
+        "this machine (localhost, 127.0.0.1, [::1]): plain http elsewhere would carry the "
+        "records, and any credentials, in clear"
+    )
+
+
+def uses_aws_credentials(env: Mapping[str, str]) -> bool:
+    """Whether the user opted in to signing with the configured AWS credentials.
+
+    Raises :class:`EndpointRefused` for a value that is neither yes nor no.
+    """
+    raw = env.get(AWS_CREDENTIALS_VARIABLE, "").strip().lower()
+    if raw in _YES:
+        return True
+    if raw in _NO:
+        return False
+    raise EndpointRefused(
+        f"{AWS_CREDENTIALS_VARIABLE}={raw!r}: expected true (sign with the configured AWS "
+        "credentials) or false (the default: dummy credentials)"
+    )
 
 
 def is_retryable(failure: Failure) -> bool:
@@ -169,18 +222,23 @@ def backoff_seconds(failures: int, initial: float, cap: float) -> float:
     return float(min(cap, initial * 2 ** min(failures - 1, 32)))
 
 
-def sqs_client(endpoint_url: str, region: str) -> Any:
-    """A boto3 SQS client for ``endpoint_url``, with dummy credentials if none are set."""
+def sqs_client(endpoint_url: str, region: str, *, aws_credentials: bool = False) -> Any:
+    """A boto3 SQS client for ``endpoint_url`` (checked by :func:`check_endpoint`).
+
+    With dummy credentials, unless ``aws_credentials``: then with the configured
+    ones (environment, shared files, SSO), never the instance metadata service.
+    """
     import boto3
     import botocore.config
     import botocore.session
 
+    check_endpoint(endpoint_url)
     core = botocore.session.get_session()
     # A laptop has no instance metadata service; probing it for credentials
     # costs seconds and finds nothing.
     core.get_component("credential_provider").remove("iam-role")
     session = boto3.session.Session(botocore_session=core, region_name=region)
-    credentials = {} if core.get_credentials() is not None else _LOCAL_CREDENTIALS
+    credentials = {} if aws_credentials else _LOCAL_CREDENTIALS
     config = botocore.config.Config(
         connect_timeout=2, read_timeout=5, retries={"total_max_attempts": 1}
     )

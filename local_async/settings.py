@@ -8,7 +8,8 @@
   (default 1; AWS behaves like about 60).
 - ``ASYNC_CONCURRENCY``: how many attempts run at once (default 4).
 - ``AWS_ENDPOINT_URL_SQS``: send records to this SQS endpoint instead of the
-  embedded store.
+  embedded store (https, or http to this machine; with dummy credentials unless
+  ``ASYNC_SQS_AWS_CREDENTIALS=true``: :mod:`local_async.destinations`).
 - ``AWS_REGION`` / ``AWS_DEFAULT_REGION``: the region in ARNs and for SQS
   (default us-east-1).
 - ``API_STAGE``: the Chalice stage, part of the function's deployed name
@@ -18,6 +19,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,21 +73,22 @@ class EngineSettings:
 
 
 def state_dir(env: Mapping[str, str], project_dir: Path = PROJECT_DIR) -> Path:
-    """The store's directory for the project in ``project_dir``.
+    """The store's directory for the project in ``project_dir``: an absolute path.
 
     Keyed by a hash of the project's path, so two checkouts never share a
     store; refused when inside the project, where every write would restart
-    ``chalice local``.
+    ``chalice local``. Symbolic links in it are left for :meth:`Store.open`,
+    which refuses a directory that is one.
     """
     explicit = env.get(STATE_DIR_VARIABLE)
     if explicit:
-        chosen = Path(explicit).expanduser().resolve()
+        chosen = Path(os.path.abspath(Path(explicit).expanduser()))
     else:
         home = Path(env["HOME"]) if env.get("HOME") else Path.home()
         base = env.get("XDG_STATE_HOME") or str(home / ".local" / "state")
         key = hashlib.sha256(str(project_dir.resolve()).encode("utf-8")).hexdigest()[:12]
-        chosen = Path(base).expanduser().resolve() / APP_NAME / key
-    if chosen.is_relative_to(project_dir.resolve()):
+        chosen = Path(os.path.abspath(Path(base).expanduser())) / APP_NAME / key
+    if chosen.resolve().is_relative_to(project_dir.resolve()):
         raise SettingsError(
             f"the async engine's store {chosen} is inside the project directory "
             f"{project_dir}: chalice local would restart on every write; "

@@ -1,7 +1,7 @@
 """The engine's durable state: accepted events and the records they produced.
 
 One SQLite database in WAL mode, outside the project tree, owner-only (0700
-directory, 0600 files). Every change is one short transaction, committed
+directory, 0600 files; see Store.open). Every change is one short transaction, committed
 before the call returns, so whatever was accepted or produced survives a
 reload, Ctrl-C or ``kill -9``. ``synchronous=NORMAL``: a committed
 transaction survives any crash of the process; only an OS crash or power cut
@@ -30,6 +30,7 @@ import json
 import os
 import secrets
 import sqlite3
+import stat
 import threading
 import uuid
 from collections.abc import Collection, Iterator, Mapping, Sequence
@@ -41,6 +42,8 @@ from local_async.clock import ROUNDING_SECONDS
 from local_async.leases import EventLease
 
 DATABASE_NAME = "engine.sqlite3"
+#: The database and the files SQLite keeps beside it in WAL mode.
+DATABASE_FILES = (DATABASE_NAME, f"{DATABASE_NAME}-wal", f"{DATABASE_NAME}-shm")
 #: 3: leases without heartbeats (no ``owners`` table), waits stored with their
 #: length, receipt handles. 2: the ``function`` column. 1: one function.
 SCHEMA_VERSION = 3
@@ -147,7 +150,14 @@ class Store:
 
     @classmethod
     def open(cls, directory: Path, routes: Mapping[str, str] | None = None) -> Store:
-        """Open (creating it if needed) the store in ``directory``, owner-only.
+        """Open (creating it if needed) the store in ``directory``, its owner's only.
+
+        A directory or database the engine creates is made owner-only (0700, 0600);
+        an existing one keeps its mode, and is refused unless it belongs to the
+        user and is not writable by group or others (anyone who may write in the
+        directory may replace the database). The directory and the database are
+        never followed through a symbolic link, and the database, its ``-wal``
+        and ``-shm`` must be regular files.
 
         ``routes`` maps each declared route to its function's name: a store
         written by an engine of schema version 1 (one function, no function
@@ -156,20 +166,15 @@ class Store:
         """
         path = directory / DATABASE_NAME
         try:
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            directory.chmod(0o700)
-            # SQLite gives its -wal and -shm files the database file's mode.
-            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                os.fchmod(descriptor, 0o600)
-            finally:
-                os.close(descriptor)
+            _open_files(directory)
             connection = sqlite3.connect(
                 path,
                 timeout=BUSY_TIMEOUT_SECONDS,
                 isolation_level=None,
                 check_same_thread=False,
             )
+        except StoreError:
+            raise
         except (OSError, sqlite3.Error) as problem:
             raise StoreError(
                 f"cannot open the async engine's store at {path}: {problem}; "
@@ -575,3 +580,68 @@ def _upgrade_from_2(db: sqlite3.Connection) -> None:
     db.execute("UPDATE messages SET visibility_timeout = MAX(0, visible_at - sent_at)")
     db.execute("ALTER TABLE messages ADD COLUMN receipt_handle TEXT")
     db.execute("CREATE UNIQUE INDEX messages_by_receipt_handle ON messages (receipt_handle)")
+
+
+def _open_files(directory: Path) -> None:
+    """Make or check ``directory`` and the database in it (see :meth:`Store.open`)."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.mkdir(directory, 0o700)
+        created = True
+    except FileExistsError:
+        created = False
+    try:
+        descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError as problem:
+        if directory.is_symlink():
+            raise StoreError(
+                f"the async engine's store directory {directory} is a symbolic link; "
+                "set ASYNC_STATE_DIR to the directory itself"
+            ) from problem
+        raise
+    try:
+        if created:
+            os.fchmod(descriptor, 0o700)  # the umask may have left less, never more
+        _check_owned_and_private(os.fstat(descriptor), directory, "directory")
+        _open_database(descriptor, directory)
+    finally:
+        os.close(descriptor)
+
+
+def _open_database(directory_fd: int, directory: Path) -> None:
+    for name in DATABASE_FILES:
+        try:
+            found = os.stat(name, dir_fd=directory_fd, follow_symlinks=False)
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISREG(found.st_mode):
+            raise StoreError(
+                f"{directory / name} is not a regular file (a symbolic link, say); the "
+                "async engine's store refuses it: remove it, or set ASYNC_STATE_DIR to "
+                "another directory"
+            )
+        _check_owned_and_private(found, directory / name, "file")
+    flags = os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    try:
+        descriptor = os.open(DATABASE_NAME, flags, 0o600, dir_fd=directory_fd)
+    except FileExistsError:
+        return
+    try:
+        # SQLite gives its -wal and -shm files the database file's mode.
+        os.fchmod(descriptor, 0o600)
+    finally:
+        os.close(descriptor)
+
+
+def _check_owned_and_private(found: os.stat_result, path: Path, what: str) -> None:
+    if found.st_uid != os.geteuid():
+        raise StoreError(
+            f"the async engine's store {what} {path} belongs to user id {found.st_uid}, "
+            f"not to you ({os.geteuid()}); set ASYNC_STATE_DIR to a directory of your own"
+        )
+    if found.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        raise StoreError(
+            f"the async engine's store {what} {path} is writable by others than you "
+            f"(mode {stat.S_IMODE(found.st_mode):o}), who could replace or change the store; "
+            f"`chmod go-w {path}`, or set ASYNC_STATE_DIR to a directory only you can write"
+        )

@@ -33,6 +33,7 @@ from chalice.app import Chalice, Response
 
 from chalicelib.async_api import contract, json_codec, logs, runtime
 from chalicelib.async_api.declaration import (
+    DEFAULT_RESERVED_CONCURRENCY,
     AsyncFunction,
     AsyncInvokeConfig,
     DeclarationError,
@@ -114,6 +115,7 @@ class AsyncApi:
         summary: str = "",
         result_schema: Mapping[str, Any] | None = None,
         settings: Callable[[Mapping[str, str]], object] | None = None,
+        reserved_concurrency: int | None = DEFAULT_RESERVED_CONCURRENCY,
     ) -> Callable[[DomainHandler], Callable[..., Any]]:
         """Declare the decorated domain handler as an async-capable function.
 
@@ -145,6 +147,7 @@ class AsyncApi:
                 summary=summary,
                 result_schema=dict(result_schema or {}),
                 settings=settings,
+                reserved_concurrency=reserved_concurrency,
             )
             check(function, self.functions)
             chalice_handler: Callable[..., Any] = self.app.lambda_function(name=function_name)(

@@ -25,6 +25,9 @@ EVENT_AGE_RANGE_SECONDS = (60, 21600)
 TIMEOUT_RANGE_SECONDS = (1, 900)
 #: Lambda's memory: 128 MB to 10,240 MB.
 MEMORY_RANGE_MB = (128, 10240)
+#: A function's reserved concurrency unless its declaration says otherwise: at most this
+#: many instances run at once, so one caller cannot take the account's whole concurrency.
+DEFAULT_RESERVED_CONCURRENCY = 10
 #: SQS queue names: 1 to 80 characters, alphanumerics, hyphens and underscores.
 _QUEUE_NAME = re.compile(r"[A-Za-z0-9_-]{1,80}")
 #: Chalice function names become part of Lambda names (``<app>-<stage>-<name>``) and of
@@ -102,6 +105,13 @@ class AsyncFunction(NamedTuple):
     #: naming the variable. Called before the server or the engine starts and at synth,
     #: so a bad value is refused at start-up, not discovered per request.
     settings: Callable[[Mapping[str, str]], object] | None
+    #: Lambda's reserved concurrency (``ReservedConcurrentExecutions``; Chalice's
+    #: ``reserved_concurrency``): at most this many instances at once, taken out of the
+    #: account's pool. Asynchronous events beyond it wait in Lambda's queue and, older
+    #: than ``maximum_event_age_seconds``, go to the on-failure destination
+    #: (``EventAgeExceeded``); synchronous calls beyond it are refused (429). ``None``:
+    #: no reservation, the function shares the account's unreserved concurrency.
+    reserved_concurrency: int | None = DEFAULT_RESERVED_CONCURRENCY
 
     @property
     def path_parameters(self) -> tuple[str, ...]:
@@ -168,6 +178,10 @@ def check(function: AsyncFunction, others: tuple[AsyncFunction, ...] = ()) -> No
     )
     _check_range(where, "timeout_seconds", function.timeout_seconds, TIMEOUT_RANGE_SECONDS)
     _check_range(where, "memory_mb", function.memory_mb, MEMORY_RANGE_MB)
+    if function.reserved_concurrency is not None:
+        # 0 is Lambda's off switch: every event would go to the on-failure queue unrun.
+        # The upper bound is the account's: Lambda keeps 100 of its quota unreserved.
+        _check_range(where, "reserved_concurrency", function.reserved_concurrency, (1, None))
     for queue in function.queues:
         if _QUEUE_NAME.fullmatch(queue) is None:
             raise DeclarationError(
@@ -213,9 +227,13 @@ def _check_route(where: str, route: str) -> None:
         seen.add(name)
 
 
-def _check_range(where: str, field: str, value: object, bounds: tuple[int, int]) -> None:
+def _check_range(where: str, field: str, value: object, bounds: tuple[int, int | None]) -> None:
     low, high = bounds
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise DeclarationError(
-            f"{where}: {field} is {value!r}; expected a whole number from {low} to {high}"
-        )
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int)
+        or value < low
+        or (high is not None and value > high)
+    ):
+        expected = f"from {low} to {high}" if high is not None else f"of at least {low}"
+        raise DeclarationError(f"{where}: {field} is {value!r}; expected a whole number {expected}")

@@ -6,6 +6,7 @@ deterministic under test; app.py wires the real ones.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from typing import NamedTuple
 
@@ -16,6 +17,10 @@ from chalicelib.square import arithmetic
 WORK_SECONDS_VARIABLE = "SQUARE_WORK_SECONDS"
 FAULT_RATE_VARIABLE = "SQUARE_FAULT_RATE"
 RESULT_KEY = "square_of_your_number_is"
+#: The simulated work ends at least this long before the function's timeout, leaving the
+#: rest of the call (parsing, the answer) its time: a run near the timeout would hold its
+#: concurrency for the whole timeout and then fail anyway.
+WORK_MARGIN_SECONDS = 1.0
 
 #: The route's ``{number}``: in 400 answers and the OpenAPI document.
 NUMBER = Parameter(
@@ -43,13 +48,29 @@ class Settings(NamedTuple):
     fault_rate: float = 0.0
 
     @classmethod
-    def from_environment(cls, env: Mapping[str, str]) -> Settings:
-        """Read the settings; a malformed value raises ``ValueError`` naming the variable."""
+    def from_environment(cls, env: Mapping[str, str], *, timeout_seconds: float) -> Settings:
+        """Read the settings of a function that times out after ``timeout_seconds``.
+
+        ``SQUARE_WORK_SECONDS`` must end :data:`WORK_MARGIN_SECONDS` before the
+        timeout. A malformed or out-of-range value raises ``ValueError`` naming the
+        variable and what is accepted.
+        """
         work = float_variable(
-            env, WORK_SECONDS_VARIABLE, default=0.0, low=0.0, what="a number of seconds"
+            env,
+            WORK_SECONDS_VARIABLE,
+            default=0.0,
+            low=0.0,
+            high=timeout_seconds - WORK_MARGIN_SECONDS,
+            what="a number of seconds",
+            hint=f" (the function times out after {timeout_seconds:g} s)",
         )
         rate = float_variable(env, FAULT_RATE_VARIABLE, default=0.0, low=0.0, high=1.0)
         return cls(work_seconds=work, fault_rate=rate)
+
+    @classmethod
+    def reader(cls, *, timeout_seconds: float) -> Callable[[Mapping[str, str]], Settings]:
+        """:meth:`from_environment` for a function with that timeout: ``env -> Settings``."""
+        return functools.partial(cls.from_environment, timeout_seconds=timeout_seconds)
 
 
 def square_of(

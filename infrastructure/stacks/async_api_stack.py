@@ -9,6 +9,9 @@
   each route becomes a non-proxy integration to its function
   (``api_definition``): API Gateway itself honours ``InvocationType`` and
   answers with the route's bodies. Chalice's proxy handler is not deployed.
+- Nothing account-wide changes unless asked: the account's API Gateway logging
+  role only with ``api_gateway_cloudwatch_role``; a per-client rate limit (a
+  WAFv2 web ACL on the stage) only with ``rate_limit_per_ip``.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sam as sam
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_wafv2 as wafv2
 from chalice.utils import to_cfn_resource_name
 from constructs import Construct
 
@@ -48,6 +52,13 @@ THROTTLING_RATE_LIMIT = 50
 THROTTLING_BURST_LIMIT = 100
 #: Only used when no AWS_DEFAULT_REGION is set: nothing region-specific is packaged.
 PACKAGING_REGION = "us-east-1"
+#: The Lambda runtime of every function: the Python the project is locked and tested with
+#: (the Makefile's LOCK_PYTHON). Chalice would take the synthesizing machine's Python.
+LAMBDA_RUNTIME = "python3.11"
+#: AWS WAF's rate-based rule: requests counted per client IP over this many seconds
+#: (WAFv2 ``EvaluationWindowSec``: 60, 120, 300 or 600), limit from 10 to 2,000,000,000.
+RATE_LIMIT_WINDOW_SECONDS = 300
+RATE_LIMIT_RANGE = (10, 2_000_000_000)
 
 #: One JSON line per request in the access log group. No ``$context.path``: the
 #: path carries the client's input, the whole payload; ``resourcePath`` names the route.
@@ -102,6 +113,16 @@ def _packaging_environment() -> Iterator[None]:
         os.environ.update(saved)
 
 
+def check_rate_limit(requests: object) -> None:
+    """Refuse a per-IP rate limit AWS WAF would refuse: ``ValueError`` saying its range."""
+    low, high = RATE_LIMIT_RANGE
+    if isinstance(requests, bool) or not isinstance(requests, int) or not low <= requests <= high:
+        raise ValueError(
+            f"expected a whole number of requests per {RATE_LIMIT_WINDOW_SECONDS} s and "
+            f"client IP from {low} to {high:,} (AWS WAF's range)"
+        )
+
+
 def resource_id(function: AsyncFunction) -> str:
     """The logical id Chalice gives a function (``build_report_fn`` is ``BuildReportFn``)."""
     resource: str = to_cfn_resource_name(function.name)
@@ -119,24 +140,38 @@ class AsyncApiStack(cdk.Stack):
         project_dir: Path,
         functions: Sequence[AsyncFunction],
         function_environment: Mapping[str, str] | None = None,
-        api_gateway_cloudwatch_role: bool = True,
+        api_gateway_cloudwatch_role: bool = False,
+        queue_readers: Sequence[str] = (),
+        rate_limit_per_ip: int | None = None,
         **kwargs: Any,
     ) -> None:
+        """The stack of ``functions`` (app.py's declarations) in the project at ``project_dir``.
+
+        ``queue_readers``: ARNs of IAM roles or users that may read the queues,
+        besides the stack's ``QueueReaderRole``. ``rate_limit_per_ip``: requests a
+        client IP may make in :data:`RATE_LIMIT_WINDOW_SECONDS` before AWS WAF
+        answers 429 (``None``: no web ACL).
+        """
         super().__init__(scope, construct_id, **kwargs)
         self.declarations = tuple(functions)
         self.chalice = self._chalice_app(project_dir, function_environment or {})
         self.rest_api = cast(sam.CfnApi, self.chalice.get_resource(REST_API_ID))
         self._drop_chalice_proxy_handler()
         self.alarm_topic = self._alarm_topic()
+        self.queue_reader_role = iam.Role(
+            self,
+            "QueueReaderRole",
+            assumed_by=iam.AccountRootPrincipal(),
+            description=f"Reads the on-success and on-failure queues of {self.stack_name}",
+        )
         queue_prefix = "" if construct_id == DEFAULT_STACK_NAME else construct_id
         self.functions: dict[str, AsyncFunctionResources] = {}
         for declaration in self.declarations:
             logical_id = resource_id(declaration)
             function = cast(sam.CfnFunction, self.chalice.get_resource(logical_id))
-            # The role Chalice generated from .chalice/policy-<name>.json (for plain
-            # `chalice deploy`) allows logs:CreateLogGroup on a name pattern; here the
-            # stack owns the log group, so that inline policy gives way to the
-            # construct's, which names it.
+            function.runtime = LAMBDA_RUNTIME
+            # Chalice's role carries the inline policy of its packaging (an empty one,
+            # see _chalice_app); the construct's policy names what the function may use.
             cast(iam.CfnRole, self.chalice.get_resource(f"{logical_id}Role")).policies = None
             self.functions[declaration.name] = AsyncFunctionResources(
                 self,
@@ -147,23 +182,36 @@ class AsyncApiStack(cdk.Stack):
                 rest_api=self.rest_api,
                 api_stage=API_STAGE,
                 alarm_topic=self.alarm_topic,
+                alarm_name_prefix=self.stack_name,
                 queue_prefix=queue_prefix,
+                queue_readers=[self.queue_reader_role.role_arn, *queue_readers],
             )
+            self.functions[declaration.name].grant_read(self.queue_reader_role)
         self._allow_alarms_to_publish()
         self.api_gateway_cloudwatch_role: iam.Role | None = None
         self._api(api_gateway_cloudwatch_role)
+        self.web_acl = None if rate_limit_per_ip is None else self._rate_limit(rate_limit_per_ip)
         self._outputs()
         self._nag_acknowledgments()
 
     # -- the Chalice app ----------------------------------------------------
 
     def _chalice_app(self, project_dir: Path, function_environment: Mapping[str, str]) -> Any:
+        outdir = Path(cdk.Stage.of(self).outdir).resolve()  # type: ignore[union-attr]
+        # .chalice/policy-<stage>*.json are plain `chalice deploy`'s, one set per stage
+        # of config.json, and Chalice's packaging (for a stage named after this stack)
+        # reads one for every role it writes. Here each role's policy is the stack's
+        # (AsyncFunctionResources), so Chalice is handed one that allows nothing.
+        no_policy = outdir / "chalice-packaging-policy.json"
+        no_policy.parent.mkdir(parents=True, exist_ok=True)
+        no_policy.write_text(json.dumps({"Version": "2012-10-17", "Statement": []}))
         # Chalice applies a stage config's variables to every function.
         stage_config: dict[str, Any] = {
             "api_gateway_stage": API_STAGE,
             "environment_variables": dict(function_environment),
+            # An absolute path: Chalice joins it to the project's .chalice/.
+            "iam_policy_file": str(no_policy),
         }
-        outdir = Path(cdk.Stage.of(self).outdir).resolve()  # type: ignore[union-attr]
         with _working_directory(outdir), _packaging_environment():
             return DeterministicChalice(
                 self, "ChaliceApp", source_dir=str(project_dir), stage_config=stage_config
@@ -217,6 +265,8 @@ class AsyncApiStack(cdk.Stack):
         ]
         if api_gateway_cloudwatch_role:
             self.rest_api.add_resource_dependency(self._api_gateway_account())
+        else:
+            cdk.Annotations.of(self).add_info(ACCOUNT_ROLE_NOTICE)
 
     def _definition_body(self) -> dict[str, Any]:
         """Chalice's swagger, checked to hold exactly the declared routes.
@@ -236,11 +286,12 @@ class AsyncApiStack(cdk.Stack):
         return definition
 
     def _api_gateway_account(self) -> cdk.CfnResource:
-        """The account's role for API Gateway logging, required for access logs.
+        """The account's role for API Gateway logging, which access logs need.
 
-        One per account and region: deploy with ``-c apiGatewayCloudWatchRole=false``
-        where the account already has one. The role is retained on stack deletion so
-        that the account setting never points at a deleted role.
+        An account-wide setting, one per region, that every API of the region uses:
+        created only when asked (``-c apiGatewayCloudWatchRole=true``), in an account
+        whose region has none. The role is retained on stack deletion so that the
+        account setting never points at a deleted role.
         """
         role = iam.Role(
             self,
@@ -262,6 +313,84 @@ class AsyncApiStack(cdk.Stack):
 
     # -- monitoring and outputs ---------------------------------------------
 
+    def _rate_limit(self, requests: int) -> wafv2.CfnWebACL:
+        """A regional WAFv2 web ACL on the stage: 429 for a client IP over ``requests``.
+
+        Counted per client IP over :data:`RATE_LIMIT_WINDOW_SECONDS` (a rate-based
+        rule); everything else is allowed. AWS WAF evaluates its rules before API
+        Gateway's own access control and throttling. Billed per web ACL, per rule
+        and per million requests (docs/security.md).
+        """
+        check_rate_limit(requests)
+        metric = f"{self.stack_name}-rate-limit"
+        web_acl = wafv2.CfnWebACL(
+            self,
+            "RateLimit",
+            scope="REGIONAL",
+            description=f"{self.stack_name}: at most {requests} requests per "
+            f"{RATE_LIMIT_WINDOW_SECONDS} s from one client IP",
+            default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
+            custom_response_bodies={
+                "TooManyRequests": wafv2.CfnWebACL.CustomResponseBodyProperty(
+                    content_type="APPLICATION_JSON",
+                    content=json.dumps(
+                        {
+                            "error": "TooManyRequests",
+                            "message": f"more than {requests} requests in "
+                            f"{RATE_LIMIT_WINDOW_SECONDS} seconds from this address",
+                            "accepted": f"at most {requests} requests per "
+                            f"{RATE_LIMIT_WINDOW_SECONDS} seconds; retry later",
+                        }
+                    ),
+                )
+            },
+            rules=[
+                wafv2.CfnWebACL.RuleProperty(
+                    name="RequestsPerClientIp",
+                    priority=0,
+                    statement=wafv2.CfnWebACL.StatementProperty(
+                        rate_based_statement=wafv2.CfnWebACL.RateBasedStatementProperty(
+                            aggregate_key_type="IP",
+                            limit=requests,
+                            evaluation_window_sec=RATE_LIMIT_WINDOW_SECONDS,
+                        )
+                    ),
+                    action=wafv2.CfnWebACL.RuleActionProperty(
+                        block=wafv2.CfnWebACL.BlockActionProperty(
+                            custom_response=wafv2.CfnWebACL.CustomResponseProperty(
+                                response_code=429,
+                                custom_response_body_key="TooManyRequests",
+                            )
+                        )
+                    ),
+                    visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                        cloud_watch_metrics_enabled=True,
+                        metric_name=f"{metric}-per-ip",
+                        sampled_requests_enabled=False,
+                    ),
+                )
+            ],
+            visibility_config=wafv2.CfnWebACL.VisibilityConfigProperty(
+                cloud_watch_metrics_enabled=True,
+                metric_name=metric,
+                sampled_requests_enabled=False,
+            ),
+        )
+        wafv2.CfnWebACLAssociation(
+            self,
+            "RateLimitAssociation",
+            web_acl_arn=web_acl.attr_arn,
+            # SAM resolves ${RestAPI.Stage} to the stage it creates (so the
+            # association is made after it), as it resolves ${RestAPI} to the API.
+            resource_arn=cdk.Fn.sub(
+                "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/"
+                f"${{{REST_API_ID}}}/stages/${{{REST_API_ID}.Stage}}"
+            ),
+        )
+        return web_acl
+
+    # -- monitoring and outputs ---------------------------------------------
+
     def _alarm_topic(self) -> sns.Topic:
         """Where the on-failure alarms notify: subscribe (e-mail, chat, pager) to hear of them.
 
@@ -269,21 +398,13 @@ class AsyncApiStack(cdk.Stack):
         under the AWS managed key alias/aws/sns, whose policy cannot grant it
         kms:Decrypt and kms:GenerateDataKey.
         """
-        key = kms.Key(
+        self.alarm_topic_key = key = kms.Key(
             self,
             "OnFailureAlarmTopicKey",
             description=f"Encrypts the SNS topic of {self.stack_name}'s on-failure alarms",
             enable_key_rotation=True,
             removal_policy=cdk.RemovalPolicy.DESTROY,
             pending_window=cdk.Duration.days(7),
-        )
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="CloudWatchAlarmsPublishToTheEncryptedTopic",
-                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],  # in a key policy, "*" is this key
-            )
         )
         return sns.Topic(
             self,
@@ -294,6 +415,32 @@ class AsyncApiStack(cdk.Stack):
         )
 
     def _allow_alarms_to_publish(self) -> None:
+        # The key's grant names the alarms by ARN, built from their names: an
+        # attribute of the alarms would make the key depend on them, and they on it
+        # (through the topic). With aws:SourceAccount and aws:SourceArn, as the SNS
+        # developer guide asks of service principals on a topic's key.
+        self.alarm_topic_key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="ThisStacksAlarmsPublishToTheEncryptedTopic",
+                principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],
+                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
+                resources=["*"],  # in a key policy, "*" is this key
+                conditions={
+                    "ArnLike": {
+                        "aws:SourceArn": [
+                            self.format_arn(
+                                service="cloudwatch",
+                                resource="alarm",
+                                resource_name=resources.on_failure_alarm_name,
+                                arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                            )
+                            for resources in self.functions.values()
+                        ]
+                    },
+                    "StringEquals": {"aws:SourceAccount": self.account},
+                },
+            )
+        )
         # The topic's policy (TLS only) replaces SNS's default one: CloudWatch may
         # publish to it, for this stack's alarms only.
         self.alarm_topic.add_to_resource_policy(
@@ -321,6 +468,13 @@ class AsyncApiStack(cdk.Stack):
             "OnFailureAlarmTopicArn",
             description="SNS topic of the on-failure alarms: subscribe to be told when events fail",
             value=self.alarm_topic.topic_arn,
+        )
+        cdk.CfnOutput(
+            self,
+            "QueueReaderRoleArn",
+            description="Assume this role to read the queues: they refuse every other reader "
+            "but those named with -c queueReaders",
+            value=self.queue_reader_role.role_arn,
         )
         for resources in self.functions.values():
             prefix = resource_id(resources.declaration)
@@ -358,7 +512,12 @@ class AsyncApiStack(cdk.Stack):
     # -- cdk-nag --------------------------------------------------------------
 
     def _nag_acknowledgments(self) -> None:
-        """Each AwsSolutions finding of the stack itself that it accepts, with its reason."""
+        """Each AwsSolutions finding the stack accepts, with its reason.
+
+        Those on the SAM resources (the API, the functions) are found only in the
+        SAM-translated template (infrastructure/translated.py): cdk-nag's rules for
+        API Gateway and Lambda skip ``AWS::Serverless::*`` resources.
+        """
         if self.api_gateway_cloudwatch_role is not None:
             nag.acknowledge(
                 cast(Construct, self.api_gateway_cloudwatch_role.node.default_child),
@@ -367,3 +526,51 @@ class AsyncApiStack(cdk.Stack):
                 "AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for the "
                 "account's API Gateway logging role.",
             )
+        for rule, reason in API_ACKNOWLEDGMENTS.items():
+            nag.acknowledge(self.rest_api, rule, reason)
+        if self.web_acl is None:
+            nag.acknowledge(
+                self.rest_api,
+                "AwsSolutions::AwsSolutions-APIG3",
+                "A web ACL costs a monthly fee and a fee per request: the per-client rate "
+                "limit is opt-in (-c rateLimitPerIp=N); the stage's throttling and each "
+                "function's reserved concurrency bound the load without it.",
+            )
+        for resources in self.functions.values():
+            nag.acknowledge(
+                resources.function,
+                "AwsSolutions::AwsSolutions-L1",
+                f"{LAMBDA_RUNTIME} is the Python the project is locked and tested with "
+                "(Makefile LOCK_PYTHON); the runtime moves with the lock, the type "
+                "checks and the tests, in one change. cfn-lint on the translated "
+                "template warns once Lambda deprecates it.",
+            )
+
+
+#: What the stack's API accepts of cdk-nag's API Gateway rules, and why.
+API_ACKNOWLEDGMENTS = {
+    "AwsSolutions::AwsSolutions-APIG2": "Each function validates its own input and "
+    "answers 400 with the contract's body naming what is accepted; a request validator "
+    "could only check that the path parameter is present, which the route match "
+    "already requires.",
+    "AwsSolutions::AwsSolutions-APIG4": "A public API by design (the article's and the "
+    "contract's): no caller identity. Abuse is bounded by stage throttling, reserved "
+    "concurrency and the optional per-IP rate limit; add an authorizer to the "
+    "operation in api_definition.py where callers must be known.",
+    "AwsSolutions::AwsSolutions-COG4": "A public API by design: no Cognito user pool "
+    "(see AwsSolutions-APIG4).",
+    "AwsSolutions::AwsSolutions-APIG6": "Execution logs can hold request parameter "
+    "values and payloads (API Gateway developer guide, set-up-logging), and the path "
+    "parameter is the payload; the access log (AwsSolutions-APIG1) and the stage's "
+    "metrics record every request without it.",
+}
+
+#: Said at synthesis when the stack leaves the account's API Gateway settings alone.
+ACCOUNT_ROLE_NOTICE = (
+    "The stage writes access logs, which need the region's API Gateway CloudWatch role "
+    "(an account-wide setting this stack leaves alone). If "
+    "`aws apigateway get-account --query cloudwatchRoleArn` prints None, set one up once "
+    "per region, or deploy once with -c apiGatewayCloudWatchRole=true; otherwise the "
+    "deployment fails with 'CloudWatch Logs role ARN must be set in account settings "
+    "to enable logging'."
+)

@@ -3,11 +3,21 @@
 The stack makes one :class:`AsyncFunctionResources` per ``@api.function``
 declaration; nothing here names a function. The Lambda function itself and its
 role are Chalice's (packaged by ``chalice.cdk.Chalice``); this construct adds
-what makes it an asynchronous, observable function behind API Gateway.
+what makes it an asynchronous, observable function behind API Gateway, and
+sets its reserved concurrency from the declaration.
+
+The queues take records from the function's role only, and give them to the
+readers the stack names only. Within an account an identity policy alone
+grants access to a queue, so each queue's policy denies everyone else:
+``sqs:SendMessage`` unless the caller is the function's role (Lambda sends
+destination records with the function's execution role: Lambda developer
+guide, "Asynchronous invocation", destinations), and reading unless the caller
+is a named reader. ``aws:PrincipalArn`` is a role's ARN, not its session's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, cast
 
 import aws_cdk as cdk
@@ -31,6 +41,13 @@ ON_SUCCESS_RETENTION = cdk.Duration.days(4)
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
 #: SQS queue names are at most 80 characters.
 MAX_QUEUE_NAME = 80
+#: What a reader does with records; everyone else is refused these on the queues.
+READ_ACTIONS = (
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:PurgeQueue",
+)
 
 
 class QueueNameTooLong(ValueError):
@@ -67,11 +84,18 @@ class AsyncFunctionResources(Construct):
         rest_api: sam.CfnApi,
         api_stage: str,
         alarm_topic: sns.ITopic,
+        alarm_name_prefix: str,
         queue_prefix: str,
+        queue_readers: Sequence[str],
     ) -> None:
+        """``queue_readers``: ARNs of the roles and users that may read the queues."""
         super().__init__(scope, construct_id)
         self.declaration = declaration
         self.function = function
+        # Set here, not only through .chalice/config.json: the declaration the stack
+        # is given is the one deployed.
+        function.reserved_concurrent_executions = declaration.reserved_concurrency
+        self.on_failure_alarm_name = f"{alarm_name_prefix}-{declaration.name}-on-failure"
         self.on_success_queue = self._queue(
             "OnSuccessQueue",
             queue_name(declaration.on_success_queue, queue_prefix),
@@ -90,10 +114,22 @@ class AsyncFunctionResources(Construct):
             removal_policy=cdk.RemovalPolicy.DESTROY,
         )
         self.policy = self._permissions(role)
+        for queue in self.queues:
+            self._restrict(queue, sender=role.role_arn, readers=queue_readers)
         self.event_invoke_config = self._event_invoke_config()
         self.invoke_permission = self._api_invoke_permission(rest_api, api_stage)
         self.on_failure_alarm = self._on_failure_alarm(alarm_topic)
         self._acknowledge_queues()
+
+    @property
+    def queues(self) -> tuple[sqs.Queue, sqs.Queue]:
+        """The on-success and the on-failure queue."""
+        return (self.on_success_queue, self.on_failure_queue)
+
+    def grant_read(self, grantee: iam.IGrantable) -> None:
+        """Let ``grantee`` read, delete and inspect both queues' records."""
+        for queue in self.queues:
+            queue.grant_consume_messages(grantee)
 
     def operation(self) -> dict[str, Any]:
         """The route's OpenAPI operation: API Gateway's non-proxy integration to the function."""
@@ -113,6 +149,28 @@ class AsyncFunctionResources(Construct):
             enforce_ssl=True,
             retention_period=retention,
             removal_policy=cdk.RemovalPolicy.DESTROY,
+        )
+
+    def _restrict(self, queue: sqs.Queue, *, sender: str, readers: Sequence[str]) -> None:
+        queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OnlyTheFunctionSends",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["sqs:SendMessage"],
+                resources=[queue.queue_arn],
+                conditions={"ArnNotEquals": {"aws:PrincipalArn": sender}},
+            )
+        )
+        queue.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="OnlyNamedReadersRead",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=list(READ_ACTIONS),
+                resources=[queue.queue_arn],
+                conditions={"ArnNotEquals": {"aws:PrincipalArn": list(readers)}},
+            )
         )
 
     def _permissions(self, role: iam.IRole) -> iam.Policy:
@@ -182,6 +240,8 @@ class AsyncFunctionResources(Construct):
         alarm = cloudwatch.Alarm(
             self,
             "OnFailureQueueNotEmpty",
+            # Named, so that the alarm topic's key can name it (see the stack).
+            alarm_name=self.on_failure_alarm_name,
             alarm_description=(
                 f"{self.declaration.name} gave up on events: read them from "
                 f"{self.on_failure_queue.queue_name}"

@@ -58,14 +58,29 @@ def test_packaging_starts_no_engine(package: Path) -> None:
     assert not (package / "xdg").exists()
 
 
-def test_only_the_api_handler_may_invoke_get_square_fn(package: Path) -> None:
+def test_only_the_stage_s_api_handler_may_invoke_the_stage_s_get_square_fn(package: Path) -> None:
     handler = role_statements(package, "APIHandler")
     invoke = [s for s in handler if s["Action"] == "lambda:InvokeFunction"]
     assert [s["Resource"] for s in invoke] == [
-        ["arn:*:lambda:*:*:function:serverless-async-lambda-api-*-get_square_fn"]
+        ["arn:*:lambda:*:*:function:serverless-async-lambda-api-dev-get_square_fn"]
     ]
     function = role_statements(package, "GetSquareFn")
     assert all("lambda:" not in json.dumps(s["Action"]) for s in function), function
+
+
+def test_every_statement_is_limited_to_the_caller_s_own_account(package: Path) -> None:
+    for function_id in ("APIHandler", "GetSquareFn"):
+        for statement in role_statements(package, function_id):
+            assert statement["Condition"] == {
+                "StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}
+            }, (function_id, statement)
+
+
+def test_the_functions_and_the_api_handler_have_their_reserved_concurrency(package: Path) -> None:
+    resources = json.loads((package / "out" / "sam.json").read_text())["Resources"]
+    assert resources["GetSquareFn"]["Properties"]["ReservedConcurrentExecutions"] == 10
+    # Synchronous calls run in the API handler under plain `chalice deploy`.
+    assert resources["APIHandler"]["Properties"]["ReservedConcurrentExecutions"] == 10
 
 
 def test_no_role_writes_outside_the_apps_log_groups(package: Path) -> None:

@@ -44,13 +44,6 @@ def test_the_store_is_owner_only(tmp_path: Path) -> None:
         opened.close()
 
 
-def test_an_existing_directory_is_made_owner_only(tmp_path: Path) -> None:
-    directory = tmp_path / "state"
-    directory.mkdir(mode=0o755)
-    Store.open(directory).close()
-    assert mode(directory) == 0o700
-
-
 def test_an_event_is_committed_before_add_event_returns(store: Store, tmp_path: Path) -> None:
     store.add_event("fn", "r1", '{"n": 1}', NOW)
     other = Store.open(tmp_path / "state")  # another process's view

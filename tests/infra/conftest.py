@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from infrastructure.translated import TRANSLATED_SUFFIX
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INFRASTRUCTURE = REPO_ROOT / "infrastructure"
 STACK_NAME = "serverless-async-lambda-api"
@@ -26,10 +28,23 @@ class Synthesized:
 
     outdir: Path
     template: dict[str, Any]
+    #: The template CloudFormation deploys: ``template`` after the SAM transform.
+    translated: dict[str, Any]
 
     @property
     def template_path(self) -> Path:
         return self.outdir / f"{STACK_NAME}.template.json"
+
+    @property
+    def translated_path(self) -> Path:
+        return self.outdir / f"{STACK_NAME}{TRANSLATED_SUFFIX}"
+
+    def translated_resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {
+            logical_id: resource
+            for logical_id, resource in self.translated["Resources"].items()
+            if resource["Type"] == resource_type
+        }
 
     def resources(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {
@@ -80,9 +95,12 @@ def synthesize(project_dir: Path, outdir: Path) -> Synthesized:
         check=False,
     )
     assert run.returncode == 0, run.stdout + run.stderr
-    synthesized = Synthesized(outdir=outdir, template={})
-    template = json.loads(synthesized.template_path.read_text(encoding="utf-8"))
-    return Synthesized(outdir=outdir, template=template)
+    synthesized = Synthesized(outdir=outdir, template={}, translated={})
+    return Synthesized(
+        outdir=outdir,
+        template=json.loads(synthesized.template_path.read_text(encoding="utf-8")),
+        translated=json.loads(synthesized.translated_path.read_text(encoding="utf-8")),
+    )
 
 
 @pytest.fixture(scope="session")

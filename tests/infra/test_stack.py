@@ -10,7 +10,8 @@ import pytest
 from aws_cdk.assertions import Match, Template
 
 from infrastructure.stacks import api_definition
-from tests.infra.conftest import Synthesized
+from infrastructure.stacks.async_api_stack import ACCOUNT_ROLE_NOTICE, LAMBDA_RUNTIME
+from tests.infra.conftest import REPO_ROOT, Synthesized
 from tests.support.declared import DEST, DLQ, SQUARE
 
 FUNCTION = "GetSquareFn"
@@ -57,28 +58,95 @@ def test_queues_are_encrypted_with_their_retention(
     )
 
 
-@pytest.mark.parametrize("name", [DEST, DLQ])
-def test_queues_refuse_requests_without_tls(
-    synthesized: Synthesized, template: Template, name: str
-) -> None:
+def queue_policy(synthesized: Synthesized, name: str) -> list[dict[str, Any]]:
+    """The statements of queue ``name``'s resource policy."""
     queue = queue_id(synthesized, name)
-    template.has_resource_properties(
-        "AWS::SQS::QueuePolicy",
-        {
-            "Queues": [{"Ref": queue}],
-            "PolicyDocument": {
-                "Statement": [
-                    {
-                        "Effect": "Deny",
-                        "Action": "sqs:*",
-                        "Principal": {"AWS": "*"},
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                        "Resource": arn_of(queue),
-                    }
-                ]
-            },
-        },
+    (policy,) = (
+        policy
+        for policy in synthesized.resources("AWS::SQS::QueuePolicy").values()
+        if policy["Properties"]["Queues"] == [{"Ref": queue}]
     )
+    statements: list[dict[str, Any]] = policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+@pytest.mark.parametrize("name", [DEST, DLQ])
+def test_queues_refuse_requests_without_tls(synthesized: Synthesized, name: str) -> None:
+    assert {
+        "Effect": "Deny",
+        "Action": "sqs:*",
+        "Principal": {"AWS": "*"},
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        "Resource": arn_of(queue_id(synthesized, name)),
+    } in queue_policy(synthesized, name)
+
+
+@pytest.mark.parametrize("name", [DEST, DLQ])
+def test_only_the_function_s_role_may_send_to_its_queues(
+    synthesized: Synthesized, name: str
+) -> None:
+    # Within the account an identity policy alone grants sqs:SendMessage: only a deny
+    # in the queue's policy keeps other principals from forging records.
+    assert {
+        "Sid": "OnlyTheFunctionSends",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "sqs:SendMessage",
+        "Resource": arn_of(queue_id(synthesized, name)),
+        "Condition": {"ArnNotEquals": {"aws:PrincipalArn": arn_of(FUNCTION_ROLE)}},
+    } in queue_policy(synthesized, name)
+
+
+@pytest.mark.parametrize("name", [DEST, DLQ])
+def test_only_the_named_readers_may_read_the_queues(synthesized: Synthesized, name: str) -> None:
+    (reader_role,) = (
+        logical_id
+        for logical_id in synthesized.resources("AWS::IAM::Role")
+        if logical_id.startswith("QueueReaderRole")
+    )
+    assert {
+        "Sid": "OnlyNamedReadersRead",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": [
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:ChangeMessageVisibility",
+            "sqs:PurgeQueue",
+        ],
+        "Resource": arn_of(queue_id(synthesized, name)),
+        "Condition": {"ArnNotEquals": {"aws:PrincipalArn": [arn_of(reader_role)]}},
+    } in queue_policy(synthesized, name)
+    assert synthesized.template["Outputs"]["QueueReaderRoleArn"]["Value"] == arn_of(reader_role)
+
+
+def test_the_queue_reader_role_is_assumed_from_the_account_and_may_only_read_the_queues(
+    synthesized: Synthesized,
+) -> None:
+    (role_id, role) = next(
+        item
+        for item in synthesized.resources("AWS::IAM::Role").items()
+        if item[0].startswith("QueueReaderRole")
+    )
+    (trust,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert trust["Principal"]["AWS"]["Fn::Join"][1][-1] == ":root"
+    (policy,) = (
+        policy
+        for policy in synthesized.resources("AWS::IAM::Policy").values()
+        if policy["Properties"]["Roles"] == [{"Ref": role_id}]
+    )
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert {action for statement in statements for action in statement["Action"]} == {
+        "sqs:ReceiveMessage",
+        "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueUrl",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+    }
+    assert [statement["Resource"] for statement in statements] == [
+        arn_of(queue_id(synthesized, DEST)),
+        arn_of(queue_id(synthesized, DLQ)),
+    ]
 
 
 def test_there_are_exactly_the_two_queues_of_the_policy(synthesized: Synthesized) -> None:
@@ -107,8 +175,18 @@ def test_event_invoke_config_comes_from_the_async_policy(
         },
     }
     # Lambda checks, when the config is created, that the role may send to both queues.
-    (policy_id,) = synthesized.resources("AWS::IAM::Policy")
+    policy_id, _ = function_policy(synthesized)
     assert config["DependsOn"] == [policy_id]
+
+
+def function_policy(synthesized: Synthesized) -> tuple[str, dict[str, Any]]:
+    """The IAM policy the stack gives the function's role."""
+    (found,) = (
+        (logical_id, policy)
+        for logical_id, policy in synthesized.resources("AWS::IAM::Policy").items()
+        if FUNCTION_ROLE in json.dumps(policy["Properties"]["Roles"])
+    )
+    return found
 
 
 def test_function_is_chalices_pure_function(synthesized: Synthesized) -> None:
@@ -118,15 +196,37 @@ def test_function_is_chalices_pure_function(synthesized: Synthesized) -> None:
     assert function["Properties"]["Role"] == arn_of(FUNCTION_ROLE)
 
 
+def test_the_function_s_reserved_concurrency_is_its_declaration_s(
+    synthesized: Synthesized, fixture_synthesized: Synthesized
+) -> None:
+    for stack in (synthesized, fixture_synthesized):
+        for function in stack.resources("AWS::Serverless::Function").values():
+            assert function["Properties"]["ReservedConcurrentExecutions"] == 10
+    assert SQUARE.reserved_concurrency == 10
+
+
+def test_the_runtime_is_pinned_to_the_python_the_project_is_locked_and_tested_with(
+    synthesized: Synthesized,
+) -> None:
+    makefile = (REPO_ROOT / "Makefile").read_text(encoding="utf-8")
+    (locked,) = re.findall(r"^LOCK_PYTHON := (\S+)$", makefile, re.MULTILINE)
+    pyproject = (REPO_ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    assert f'python_version = "{locked}"' in pyproject, "mypy checks the locked Python"
+    for template in (synthesized.template, synthesized.translated):
+        runtimes = {
+            resource["Properties"]["Runtime"]
+            for resource in template["Resources"].values()
+            if resource["Type"] in ("AWS::Serverless::Function", "AWS::Lambda::Function")
+        }
+        assert runtimes == {f"python{locked}"} == {LAMBDA_RUNTIME}
+
+
 def test_function_role_may_only_log_and_send_to_the_two_queues(
     synthesized: Synthesized,
 ) -> None:
     role = synthesized.template["Resources"][FUNCTION_ROLE]
-    assert "Policies" not in role["Properties"], "the policy.json statements must be gone"
-    policies = synthesized.resources("AWS::IAM::Policy")
-    (policy,) = policies.values()
-    roles = json.dumps(policy["Properties"]["Roles"])
-    assert FUNCTION_ROLE in roles
+    assert "Policies" not in role["Properties"], "Chalice's packaging policy must be gone"
+    _, policy = function_policy(synthesized)
     (log_group,) = (
         logical_id
         for logical_id, group in synthesized.resources("AWS::Logs::LogGroup").items()
@@ -301,17 +401,23 @@ def test_stage_has_throttling_access_logs_and_no_extra_stage(synthesized: Synthe
     assert fields["status"] == "$context.status"
 
 
-def test_api_gateway_account_logging_role_is_kept_on_teardown(
-    synthesized: Synthesized, template: Template
+def test_the_account_wide_api_gateway_logging_role_is_left_alone_by_default(
+    synthesized: Synthesized,
 ) -> None:
-    account_id, account = synthesized.resource("AWS::ApiGateway::Account")
-    assert account["DeletionPolicy"] == "Retain"
-    role_id = account["Properties"]["CloudWatchRoleArn"]["Fn::GetAtt"][0]
-    role = synthesized.template["Resources"][role_id]
-    assert role["DeletionPolicy"] == "Retain"
-    assert "apigateway.amazonaws.com" in json.dumps(role["Properties"]["AssumeRolePolicyDocument"])
-    _, api = synthesized.resource("AWS::Serverless::Api")
-    assert api["DependsOn"] == [account_id]
+    assert synthesized.resources("AWS::ApiGateway::Account") == {}
+    assert "DependsOn" not in synthesized.template["Resources"][REST_API]
+    metadata = json.loads(
+        (synthesized.outdir / "serverless-async-lambda-api.metadata.json").read_text()
+    )
+    notices = [
+        entry["data"]
+        for entries in metadata.values()
+        for entry in entries
+        if entry["type"] == "aws:cdk:info"
+    ]
+    assert notices == [ACCOUNT_ROLE_NOTICE]
+    assert "aws apigateway get-account --query cloudwatchRoleArn" in ACCOUNT_ROLE_NOTICE
+    assert "-c apiGatewayCloudWatchRole=true" in ACCOUNT_ROLE_NOTICE
 
 
 def test_only_this_api_s_stage_may_invoke_the_function(template: Template) -> None:
@@ -351,6 +457,13 @@ def test_alarm_on_visible_messages_in_the_dlq(synthesized: Synthesized, template
     )
 
 
+def test_the_alarm_is_named_after_the_stack_and_the_function(synthesized: Synthesized) -> None:
+    (alarm,) = synthesized.resources("AWS::CloudWatch::Alarm").values()
+    assert (
+        alarm["Properties"]["AlarmName"] == f"serverless-async-lambda-api-{SQUARE.name}-on-failure"
+    )
+
+
 def test_the_dlq_alarm_notifies_an_sns_topic(synthesized: Synthesized) -> None:
     _, alarm = synthesized.resource("AWS::CloudWatch::Alarm")
     topic_id, topic = synthesized.resource("AWS::SNS::Topic")
@@ -368,6 +481,29 @@ def test_the_dlq_alarm_notifies_an_sns_topic(synthesized: Synthesized) -> None:
     )
     assert cloudwatch_grant["Effect"] == "Allow"
     assert cloudwatch_grant["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
+    # The SNS developer guide's confused-deputy conditions: this account, these alarms.
+    (alarm,) = synthesized.resources("AWS::CloudWatch::Alarm").values()
+    assert cloudwatch_grant["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
+        "ArnLike": {
+            "aws:SourceArn": [
+                {
+                    "Fn::Join": [
+                        "",
+                        [
+                            "arn:",
+                            {"Ref": "AWS::Partition"},
+                            ":cloudwatch:",
+                            {"Ref": "AWS::Region"},
+                            ":",
+                            {"Ref": "AWS::AccountId"},
+                            f":alarm:{alarm['Properties']['AlarmName']}",
+                        ],
+                    ]
+                }
+            ]
+        },
+    }
 
 
 def test_the_alarm_topic_takes_tls_only_and_only_the_stack_s_alarms_publish(

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.chalice_local import PROJECT_DIR
-from tests.support.pip_audit_gate import verdict_of, verdict_of_run
+from tests.support.pip_audit_gate import pinned_packages, verdict_of, verdict_of_run
 
 
 def report(*dependencies: dict[str, Any]) -> dict[str, Any]:
@@ -75,10 +75,15 @@ def test_any_other_failure_is_not_judged() -> None:
     assert verdict_of_run(1, "", "Invalid requirement: 'not a requirement ==='", 1) is None
 
 
-def test_the_gate_reads_the_real_pip_audit_s_report(tmp_path: Path) -> None:
-    requirements = tmp_path / "requirements.txt"
-    requirements.write_text("# one pin\nrequests==2.34.2\n", encoding="utf-8")
-    run = subprocess.run(
+def locked(name: str) -> str:
+    """The lock's entry for ``name``: its pin and hash lines, as requirements-dev.txt has it."""
+    lock = (PROJECT_DIR / "requirements-dev.txt").read_text(encoding="utf-8")
+    entry = lock.split(f"\n{name}==", 1)[1].split("\n    # via", 1)[0]
+    return f"{name}=={entry}\n"
+
+
+def gate(requirements: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [sys.executable, "-m", "tests.support.pip_audit_gate", str(requirements)],
         cwd=PROJECT_DIR,
         capture_output=True,
@@ -86,6 +91,27 @@ def test_the_gate_reads_the_real_pip_audit_s_report(tmp_path: Path) -> None:
         timeout=120,
         check=False,
     )
+
+
+def test_the_gate_reads_the_real_pip_audit_s_report(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("# one pin\n" + locked("requests"), encoding="utf-8")
+    run = gate(requirements)
     summary = run.stdout.splitlines()[0]
     assert summary.startswith("pip-audit: 1 pinned packages, "), run.stdout + run.stderr
     assert run.returncode in (0, 1), run.stdout + run.stderr
+
+
+def test_a_pin_without_its_hashes_is_not_audited_but_refused(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(locked("requests") + "six==1.17.0\n", encoding="utf-8")
+    run = gate(requirements)
+    assert run.returncode == 2, run.stdout + run.stderr
+    assert "for another reason than the network" in run.stdout
+
+
+def test_the_whole_lock_is_counted_one_package_a_pin() -> None:
+    lock = PROJECT_DIR / "requirements-dev.txt"
+    pins = [line for line in lock.read_text().splitlines() if line[:1].isalnum()]
+    assert pinned_packages(lock) == len(pins) > 100
+    assert {"pip", "setuptools", "wheel"} <= {pin.split("==")[0] for pin in pins}

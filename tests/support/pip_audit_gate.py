@@ -1,8 +1,13 @@
-"""``make audit``: pip-audit of the pinned requirements, as a gate that knows when it is blind.
+"""``make audit``: pip-audit of the hashed lock, as a gate that knows when it is blind.
 
 Usage (from the project directory)::
 
     .venv/bin/python -m tests.support.pip_audit_gate requirements-dev.txt
+
+Audits every package of the lock, transitive dependencies and pip, setuptools
+and wheel included, as pinned (``--disable-pip``: the lock is read, nothing is
+installed). ``--require-hashes`` makes pip-audit refuse a file whose pins are
+not all hashed, so that what is audited is what ``make`` installs.
 
 Fails (exit 1) on a known vulnerability that has a fixed version. A known
 vulnerability without a fix is printed as a warning. When the vulnerability
@@ -110,9 +115,13 @@ def verdict_of_run(returncode: int, output: str, stderr: str, packages: int) -> 
 
 
 def pinned_packages(requirements: Path) -> int:
-    """How many requirement lines the file has (comments and blank lines aside)."""
+    """How many requirements the file pins: its ``name==version`` lines.
+
+    Comments, blank lines, and a requirement's continuation lines (``--hash=...``,
+    indented) are not requirements.
+    """
     lines = requirements.read_text(encoding="utf-8").splitlines()
-    return sum(1 for line in lines if line.split("#", 1)[0].strip())
+    return sum(1 for line in lines if "==" in line.split("#", 1)[0] and not line[:1].isspace())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -128,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "pip_audit",
                 "--requirement",
                 str(requirements),
-                "--no-deps",
+                "--require-hashes",
                 "--disable-pip",
                 "--progress-spinner",
                 "off",

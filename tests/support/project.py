@@ -20,7 +20,14 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 FIXTURE_DIR = PROJECT_DIR / "tests" / "fixtures" / "reports_project"
 
 #: What ``chalice local``, ``chalice package``, ``make synth``, ``make`` and mypy read.
-_FILES = ("app.py", "requirements.txt", "requirements-dev.txt", "Makefile", "pyproject.toml")
+_FILES = (
+    "app.py",
+    "requirements.txt",
+    "requirements-dev.txt",
+    "requirements-bootstrap.txt",
+    "Makefile",
+    "pyproject.toml",
+)
 _DIRECTORIES = ("chalicelib", "local_async", "infrastructure", ".chalice")
 _IGNORED = shutil.ignore_patterns(
     "__pycache__", "cdk.out", "chalice.out", "deployments", "deployed"

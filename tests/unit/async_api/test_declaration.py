@@ -7,7 +7,12 @@ from typing import Any
 import pytest
 
 from chalicelib.async_api import AsyncFunction, AsyncInvokeConfig, DeclarationError, Parameter
-from chalicelib.async_api.declaration import check, error_name, path_parameters
+from chalicelib.async_api.declaration import (
+    DEFAULT_RESERVED_CONCURRENCY,
+    check,
+    error_name,
+    path_parameters,
+)
 
 
 def declared(**changes: Any) -> AsyncFunction:
@@ -31,6 +36,12 @@ def test_a_good_declaration_passes_and_names_its_queues_after_the_function() -> 
     check(function)
     assert function.path_parameters == ("account", "month")
     assert function.queues == ("async_build_report_fn_dest_queue", "async_build_report_fn_dlq")
+
+
+def test_a_function_reserves_ten_instances_unless_its_declaration_says_otherwise() -> None:
+    assert declared().reserved_concurrency == DEFAULT_RESERVED_CONCURRENCY == 10
+    check(declared(reserved_concurrency=None))
+    check(declared(reserved_concurrency=900))
 
 
 def test_declared_queue_names_win() -> None:
@@ -57,6 +68,13 @@ def test_declared_queue_names_win() -> None:
         ({"timeout_seconds": 901}, "timeout_seconds"),
         ({"timeout_seconds": True}, "timeout_seconds"),
         ({"memory_mb": 64}, "memory_mb"),
+        (
+            {"reserved_concurrency": 0},
+            "reserved_concurrency is 0; expected a whole number of at least 1",
+        ),
+        ({"reserved_concurrency": -3}, "reserved_concurrency"),
+        ({"reserved_concurrency": True}, "reserved_concurrency"),
+        ({"reserved_concurrency": 2.5}, "reserved_concurrency"),
         ({"config": AsyncInvokeConfig(on_success_queue="a.fifo")}, "queue name"),
         ({"config": AsyncInvokeConfig(on_success_queue="x" * 81)}, "queue name"),
         ({"config": AsyncInvokeConfig(on_success_queue="q", on_failure_queue="q")}, "must differ"),

@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.async_api import InvalidInput
 from chalicelib.square import handler
-from chalicelib.square.handler import Settings, SimulatedFailure, square_of
+from chalicelib.square.handler import WORK_MARGIN_SECONDS, Settings, SimulatedFailure, square_of
 
 
 class Sleeps:
@@ -57,12 +57,23 @@ def test_fault_rate_raises_when_the_draw_is_below_it(rate: float, draw: float, f
 
 
 def test_settings_default_to_no_work_and_no_faults() -> None:
-    assert Settings.from_environment({}) == Settings(0.0, 0.0)
+    assert Settings.from_environment({}, timeout_seconds=60) == Settings(0.0, 0.0)
 
 
 def test_settings_are_read_from_the_environment() -> None:
     env = {"SQUARE_WORK_SECONDS": "1.5", "SQUARE_FAULT_RATE": "0.25"}
-    assert Settings.from_environment(env) == Settings(1.5, 0.25)
+    assert Settings.from_environment(env, timeout_seconds=60) == Settings(1.5, 0.25)
+
+
+def test_the_simulated_work_ends_a_margin_before_the_function_s_timeout() -> None:
+    read = Settings.reader(timeout_seconds=60)
+    assert read({"SQUARE_WORK_SECONDS": "59"}).work_seconds == 60 - WORK_MARGIN_SECONDS
+    with pytest.raises(ValueError) as refused:
+        read({"SQUARE_WORK_SECONDS": "59.5"})
+    assert str(refused.value) == (
+        "SQUARE_WORK_SECONDS='59.5': expected a number of seconds from 0 to 59 "
+        "(the function times out after 60 s)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -78,7 +89,7 @@ def test_settings_are_read_from_the_environment() -> None:
 )
 def test_malformed_settings_name_the_variable(name: str, value: str) -> None:
     with pytest.raises(ValueError, match=name):
-        Settings.from_environment({name: value})
+        Settings.from_environment({name: value}, timeout_seconds=60)
 
 
 @pytest.mark.parametrize(
