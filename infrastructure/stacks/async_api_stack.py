@@ -150,6 +150,7 @@ class AsyncApiStack(cdk.Stack):
                 queue_prefix=queue_prefix,
             )
         self._allow_alarms_to_publish()
+        self.replay_policy = self._replay_policy()
         self.api_gateway_cloudwatch_role: iam.Role | None = None
         self._api(api_gateway_cloudwatch_role)
         self._outputs()
@@ -314,6 +315,43 @@ class AsyncApiStack(cdk.Stack):
             )
         )
 
+    def _replay_policy(self) -> iam.ManagedPolicy:
+        """What ``python -m local_async.replay --from aws`` calls, on this stack's resources only.
+
+        Attach it to whoever replays failed events: it reads the stack's outputs,
+        reads and deletes the on-failure queues' records (and shows kept ones again),
+        and invokes the functions. The queues are SQS-managed encrypted: no KMS key
+        permission is needed.
+        """
+        return iam.ManagedPolicy(
+            self,
+            "ReplayPolicy",
+            description=f"Replay the failed events of {self.stack_name}",
+            statements=[
+                iam.PolicyStatement(
+                    sid="ReadTheStackOutputs",
+                    actions=["cloudformation:DescribeStacks"],
+                    resources=[self.stack_id],
+                ),
+                iam.PolicyStatement(
+                    sid="ReadAndDeleteFailedEventRecords",
+                    actions=[
+                        "sqs:ReceiveMessage",
+                        "sqs:DeleteMessage",
+                        "sqs:ChangeMessageVisibility",
+                    ],
+                    resources=[r.on_failure_queue.queue_arn for r in self.functions.values()],
+                ),
+                iam.PolicyStatement(
+                    sid="InvokeTheFunctionsAgain",
+                    actions=["lambda:InvokeFunction"],
+                    resources=[
+                        r.function.get_att("Arn").to_string() for r in self.functions.values()
+                    ],
+                ),
+            ],
+        )
+
     def _outputs(self) -> None:
         """Per function: its name and queue URLs. Chalice's ``EndpointURL`` is the API's URL."""
         cdk.CfnOutput(
@@ -321,6 +359,13 @@ class AsyncApiStack(cdk.Stack):
             "OnFailureAlarmTopicArn",
             description="SNS topic of the on-failure alarms: subscribe to be told when events fail",
             value=self.alarm_topic.topic_arn,
+        )
+        cdk.CfnOutput(
+            self,
+            "ReplayPolicyArn",
+            description="Managed policy to replay failed events: python -m local_async.replay "
+            "--from aws",
+            value=self.replay_policy.managed_policy_arn,
         )
         for resources in self.functions.values():
             prefix = resource_id(resources.declaration)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
 
 from infrastructure.stacks import api_definition
-from tests.infra.conftest import Synthesized
+from tests.infra.conftest import Synthesized, arn_of, queue_id
 from tests.support.declared import DEST, DLQ, SQUARE
 
 FUNCTION = "GetSquareFn"
@@ -21,17 +20,6 @@ REST_API = "RestAPI"
 @pytest.fixture(scope="module")
 def template(synthesized: Synthesized) -> Template:
     return Template.from_json(synthesized.template)
-
-
-def queue_id(synthesized: Synthesized, name: str) -> str:
-    for logical_id, queue in synthesized.resources("AWS::SQS::Queue").items():
-        if queue["Properties"]["QueueName"] == name:
-            return logical_id
-    raise AssertionError(f"no queue named {name}")
-
-
-def arn_of(logical_id: str) -> dict[str, Any]:
-    return {"Fn::GetAtt": [logical_id, "Arn"]}
 
 
 # -- SQS ---------------------------------------------------------------------
