@@ -51,7 +51,7 @@ from chalicelib.async_api import AsyncApi, runtime
 from chalicelib.async_api.declaration import AsyncFunction
 from local_async.destinations import sqs_client
 from local_async.function_config import FunctionConfigError, read_local_function
-from local_async.receive import bounded_int
+from local_async.receive import MAX_VISIBILITY_TIMEOUT_SECONDS, bounded_int
 from local_async.replay.adapters import (
     AWS_ERRORS,
     CLOUDFORMATION_ACTIONS,
@@ -94,11 +94,11 @@ from local_async.store import Store, StoreError
 STORE, SQS, AWS = "store", "sqs", "aws"
 #: The stack ``infrastructure/app.py`` deploys unless told another name.
 DEFAULT_STACK_NAME = "serverless-async-lambda-api"
-#: How long a received record stays hidden while a run works: long enough for a
-#: run of thousands of records, and how long records wait if the command dies.
+#: How long a received record stays hidden while a run works (records it does not
+#: replay stay hidden until it ends), and how long records wait if the command dies.
+#: Measured: 500 records take 0.1 s from the embedded store, 11 s from moto's SQS on
+#: loopback (a receive per 10, a delete each); 300 s leaves room for thousands.
 DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 300
-#: SQS's largest visibility timeout.
-MAX_VISIBILITY_TIMEOUT_SECONDS = 43200
 EXIT_LEFT = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130

@@ -11,34 +11,26 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from local_async.replay.cli import NAME_OUTPUT, ON_FAILURE_QUEUE_URL_OUTPUT, stack_output_key
 from tests.engine.helpers import DLQ, SQUARE
 from tests.support.fake_lambda import FakeLambda, fake_lambda
 from tests.support.moto_sqs import MotoSqs
-from tests.support.replay import failure_body, replay, run_replay_cli, square_event, table_rows
+from tests.support.replay import (
+    queued_ids,
+    replay,
+    run_replay_cli,
+    send_failures,
+    square_event,
+    table_rows,
+)
 
 STACK = "serverless-async-lambda-api"
 #: The name CloudFormation gives the stack's function (its ``<Function>Name`` output).
 DEPLOYED = "serverless-async-lambda-api-GetSquareFn-4ZJ8XKQ1R2T3"
 DEPLOYED_ARN = f"arn:aws:lambda:us-east-1:123456789012:function:{DEPLOYED}:$LATEST"
-
-
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[MotoSqs]:
-    with MotoSqs() as server:
-        yield server
-
-
-@pytest.fixture
-def moto(moto_server: MotoSqs) -> MotoSqs:
-    moto_server.reset()
-    return moto_server
 
 
 def deploy(moto: MotoSqs, stack: str = STACK, outputs: bool = True) -> str:
@@ -62,25 +54,7 @@ def deploy(moto: MotoSqs, stack: str = STACK, outputs: bool = True) -> str:
 
 
 def put_failures(moto: MotoSqs, url: str, ids: list[str], function_arn: str = DEPLOYED_ARN) -> None:
-    for number, api_request_id in enumerate(ids):
-        event = square_event(api_request_id, str(number))
-        body = failure_body(event, function_arn=function_arn)
-        moto.client().send_message(QueueUrl=url, MessageBody=body)
-
-
-def visible_ids(moto: MotoSqs, url: str) -> list[str]:
-    """The api_request_ids of the queue's visible records (shown again after reading)."""
-    client = moto.client()
-    received: list[dict[str, Any]] = []
-    while messages := client.receive_message(
-        QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60
-    ).get("Messages", []):
-        received += messages
-    for message in received:
-        client.change_message_visibility(
-            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-        )
-    return sorted(json.loads(m["Body"])["requestPayload"]["api_request_id"] for m in received)
+    send_failures(moto.client(), url, ids, function_arn)
 
 
 def aws_env(moto: MotoSqs, lambda_: FakeLambda, tmp_path: Path) -> dict[str, str]:
@@ -122,7 +96,7 @@ def test_each_record_is_invoked_again_as_an_event_and_deleted(
         assert invocation["invocation_type"] == "Event"
         number = ids.index(invocation["event"]["api_request_id"])
         assert invocation["event"] == square_event(f"id-{number}", str(number)), "unchanged"
-    assert visible_ids(moto, url) == []
+    assert queued_ids(moto, url) == []
     assert "Lambda runs the replayed events" in done.stderr
 
 
@@ -142,19 +116,18 @@ def test_a_refused_invocation_leaves_its_record_for_the_next_run(
         assert done.returncode == 1
         outcomes = {i: row[-1] for i, row in table_rows(done.stdout).items()}
         assert outcomes == {
-            "throttled": "left: not accepted: TooManyRequestsException: "
-            "fake TooManyRequestsException",
+            "throttled": "left: not accepted: TooManyRequestsException: Rate Exceeded.",
             "answered-200": "left: not accepted: Lambda answered 200, not 202",
             "fine": "replayed",
         }
         assert done.stdout.splitlines()[-1] == "3 records: 1 replayed, 2 left behind"
-        assert visible_ids(moto, url) == ["answered-200", "throttled"], "visible again at once"
+        assert queued_ids(moto, url) == ["answered-200", "throttled"], "visible again at once"
         statuses.clear()
         again = replay("--from", "aws", env=aws_env(moto, lambda_, tmp_path))
     assert again.returncode == 0, again.stderr
     assert sorted(table_rows(again.stdout)) == ["answered-200", "throttled"]
     assert api_ids(lambda_.accepted) == sorted(ids)
-    assert visible_ids(moto, url) == []
+    assert queued_ids(moto, url) == []
 
 
 def test_a_replay_killed_half_way_loses_nothing(moto: MotoSqs, tmp_path: Path) -> None:
@@ -173,15 +146,15 @@ def test_a_replay_killed_half_way_loses_nothing(moto: MotoSqs, tmp_path: Path) -
         lambda_.release()
         assert len(lambda_.accepted) == 2
         deadline = time.monotonic() + 30  # the killed run's records show again after 2 s
-        while len(visible_ids(moto, url)) < len(ids) - 2 and time.monotonic() < deadline:
+        while len(queued_ids(moto, url)) < len(ids) - 2 and time.monotonic() < deadline:
             time.sleep(0.2)
-        assert len(visible_ids(moto, url)) == len(ids) - 2
+        assert len(queued_ids(moto, url)) == len(ids) - 2
         lambda_.hold_after = None
         done = replay("--from", "aws", env=env)
     assert done.returncode == 0, done.stderr
     assert len(table_rows(done.stdout)) == len(ids) - 2
     assert api_ids(lambda_.accepted) == sorted(ids), "nothing lost"
-    assert visible_ids(moto, url) == []
+    assert queued_ids(moto, url) == []
 
 
 def test_a_record_of_a_function_outside_the_stack_is_never_invoked(
@@ -197,7 +170,7 @@ def test_a_record_of_a_function_outside_the_stack_is_never_invoked(
         f"left: names someone-elses-function, not a function of the stack {STACK}"
     )
     assert lambda_.invocations == []
-    assert visible_ids(moto, url) == ["foreign"]
+    assert queued_ids(moto, url) == ["foreign"]
 
 
 def test_a_stack_without_the_outputs_is_refused_saying_which(moto: MotoSqs, tmp_path: Path) -> None:

@@ -7,7 +7,6 @@ between leaves the record, which a next run replays again (at-least-once).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,47 +18,18 @@ from local_async.replay.run import Selection, Target, invoke_then_delete, replay
 from local_async.store import Store
 from tests.engine.helpers import DLQ, SQUARE
 from tests.support.moto_sqs import MotoSqs
-from tests.support.replay import failure_body, replay, square_event, table_rows
+from tests.support.replay import queued_ids, replay, send_failures, table_rows
 
 NOW = 1_700_000_000.0
 DEPLOYED = "serverless-async-lambda-api-dev-get_square_fn"
-
-
-@pytest.fixture(scope="module")
-def moto_server() -> Iterator[MotoSqs]:
-    with MotoSqs() as server:
-        yield server
-
-
-@pytest.fixture
-def moto(moto_server: MotoSqs) -> MotoSqs:
-    moto_server.reset()
-    return moto_server
 
 
 def put_failures(moto: MotoSqs, ids: list[str]) -> str:
     """Failure records of ``ids`` on the endpoint's DLQ, as the engine sends them; its URL."""
     client = moto.client()
     url: str = client.create_queue(QueueName=DLQ)["QueueUrl"]
-    for number, api_request_id in enumerate(ids):
-        body = failure_body(square_event(api_request_id, str(number)))
-        client.send_message(QueueUrl=url, MessageBody=body)
+    send_failures(client, url, ids)
     return url
-
-
-def queued_ids(moto: MotoSqs, url: str) -> list[str]:
-    """The api_request_ids of the records on the queue (received and shown again)."""
-    client = moto.client()
-    received: list[dict[str, Any]] = []
-    while messages := client.receive_message(
-        QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60
-    ).get("Messages", []):
-        received += messages
-    for message in received:
-        client.change_message_visibility(
-            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
-        )
-    return sorted(json.loads(m["Body"])["requestPayload"]["api_request_id"] for m in received)
 
 
 def stored_events(state: Path) -> list[dict[str, Any]]:

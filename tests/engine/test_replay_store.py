@@ -8,8 +8,6 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,13 +21,6 @@ from tests.engine.helpers import DEST, DLQ, SQUARE, put_record
 from tests.support.replay import LOCAL_ARN, failure_body, square_event, table_rows
 
 NOW = 1_700_000_000.0
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
-    opened = Store.open(tmp_path / "state")
-    yield opened
-    opened.close()
 
 
 def failures(store: Store, count: int, **options: Any) -> list[str]:
@@ -131,27 +122,24 @@ def test_an_empty_queue_has_nothing_to_replay(store: Store) -> None:
 
 def test_the_record_and_the_event_change_in_one_transaction(store: Store) -> None:
     failures(store, 1)
-    [message] = store.receive(DLQ, limit=1, now=NOW, visibility_timeout=30)
-    store.add_event(SQUARE.name, "taken", "{}", NOW)
-    with pytest.raises(sqlite3.IntegrityError):  # the event cannot be added...
-        store.replace_by_event(
+
+    def replace(receipt_handle: str, request_id: str) -> bool:
+        return store.replace_by_event(
             DLQ,
-            message.receipt_handle,
+            receipt_handle,
             function=SQUARE.name,
-            request_id="taken",
+            request_id=request_id,
             payload="{}",
             accepted_at=NOW,
         )
+
+    [message] = store.receive(DLQ, limit=1, now=NOW, visibility_timeout=30)
+    store.add_event(SQUARE.name, "taken", "{}", NOW)
+    with pytest.raises(sqlite3.IntegrityError):  # the event cannot be added...
+        replace(message.receipt_handle, "taken")
     [again] = store.receive(DLQ, limit=1, now=NOW + 31, visibility_timeout=30)
     assert again.message_id == message.message_id, "...so the record is not deleted either"
-    assert store.replace_by_event(
-        DLQ,
-        again.receipt_handle,
-        function=SQUARE.name,
-        request_id="new",
-        payload="{}",
-        accepted_at=NOW,
-    )
+    assert replace(again.receipt_handle, "new")
     assert on_queue(store, DLQ) == []
     assert store.pending_events() == 2
 

@@ -10,6 +10,8 @@ import pytest
 import app
 from chalicelib.async_api import AsyncApi
 from chalicelib.async_api.declaration import AsyncFunction
+from infrastructure.stacks import async_api_stack
+from local_async.replay import cli
 from local_async.replay.adapters import CLOUDFORMATION_ACTIONS, LAMBDA_ACTIONS, SQS_ACTIONS
 from local_async.replay.cli import NAME_OUTPUT, ON_FAILURE_QUEUE_URL_OUTPUT, stack_output_key
 from tests.infra.conftest import Synthesized, arn_of, queue_id
@@ -70,3 +72,7 @@ def test_the_replay_policy_grants_what_the_command_calls_on_this_stack_only(
     }
     assert {statement["Effect"] for statement in statements} == {"Allow"}
     assert synthesized.template["Outputs"]["ReplayPolicyArn"]["Value"] == {"Ref": policy_id}
+
+
+def test_the_command_s_default_stack_is_the_one_the_cdk_app_deploys() -> None:
+    assert cli.DEFAULT_STACK_NAME == async_api_stack.DEFAULT_STACK_NAME

@@ -17,11 +17,11 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-#: The error Lambda names for a status, as botocore reads it.
-ERROR_TYPES = {
-    404: "ResourceNotFoundException",
-    429: "TooManyRequestsException",
-    500: "ServiceException",
+#: The error Lambda names for a status (as botocore reads it), and a message.
+ERRORS = {
+    404: ("ResourceNotFoundException", "Function not found"),
+    429: ("TooManyRequestsException", "Rate Exceeded."),
+    500: ("ServiceException", "The service encountered an internal error."),
 }
 
 
@@ -89,8 +89,8 @@ class InvokeHandler(BaseHTTPRequestHandler):
         answer = b""
         self.send_response(status)
         if status >= 400:
-            error = ERROR_TYPES.get(status, "ServiceException")
-            answer = json.dumps({"Type": "User", "message": f"fake {error}"}).encode()
+            error, message = ERRORS.get(status, ERRORS[500])
+            answer = json.dumps({"Type": "User", "message": message}).encode()
             self.send_header("x-amzn-ErrorType", error)
             self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(answer)))

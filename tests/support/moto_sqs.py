@@ -62,6 +62,20 @@ class MotoSqs:
         """Forget every queue, message and stack."""
         requests.post(f"{self.url}/moto-api/reset", timeout=5).raise_for_status()
 
+    def visible_bodies(self, url: str) -> list[str]:
+        """The bodies of the messages visible on the queue at ``url``, left visible."""
+        client = self.client()
+        received: list[dict[str, Any]] = []
+        while messages := client.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60
+        ).get("Messages", []):
+            received += messages
+        for message in received:
+            client.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+        return [message["Body"] for message in received]
+
     def __enter__(self) -> MotoSqs:
         """Start with empty state (moto's backends are shared by the whole process)."""
         self.up()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -13,6 +14,8 @@ from chalicelib.async_api import contract, json_codec
 from local_async import records
 from tests.support.chalice_local import PROJECT_DIR
 from tests.support.declared import SQUARE
+from tests.support.events import api_event
+from tests.support.moto_sqs import MotoSqs
 
 #: The function ARN of the example's records under ``chalice local`` (stage dev).
 LOCAL_ARN = (
@@ -23,15 +26,11 @@ LOCAL_ARN = (
 
 def square_event(api_request_id: str, number: str = "2") -> contract.Event:
     """An asynchronous event of the example's route, as the route builds it."""
-    return contract.build_event(
-        path_parameters={"number": number},
-        invocation_type=contract.EVENT,
-        stage="dev",
-        request_id=api_request_id,
+    return api_event(
+        {"number": number},
         resource_path=SQUARE.route,
-        http_method="GET",
-        source_ip="127.0.0.1",
-        user_agent="pytest",
+        invocation_type=contract.EVENT,
+        request_id=api_request_id,
     )
 
 
@@ -55,6 +54,23 @@ def failure_body(
             error=error,
         )
     )
+
+
+def send_failures(sqs: Any, url: str, ids: list[str], function_arn: str = LOCAL_ARN) -> None:
+    """Failure records of the events of ``ids`` (numbers 0, 1...) sent to the queue at ``url``."""
+    for number, caller_id in enumerate(ids):
+        body = failure_body(square_event(caller_id, str(number)), function_arn=function_arn)
+        sqs.send_message(QueueUrl=url, MessageBody=body)
+
+
+def queued_ids(moto: MotoSqs, url: str) -> list[str]:
+    """The api_request_ids of the records visible on the queue at ``url``, left visible."""
+    return sorted(api_request_id(body) for body in moto.visible_bodies(url))
+
+
+def api_request_id(body: str) -> str:
+    """The caller's id in a record's event."""
+    return str(json.loads(body)["requestPayload"]["api_request_id"])
 
 
 def run_replay_cli(
