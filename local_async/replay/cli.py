@@ -408,13 +408,13 @@ def _deployed_stack(
             )
         return outputs[key]
 
-    targets = {
-        output(f, NAME_OUTPUT): Target(declared=f.name, invoke_as=output(f, NAME_OUTPUT))
-        for f in functions
-    }
+    # Every function of the stack may be named by a record; the queues read need their outputs.
+    deployed = [f for f in functions if stack_output_key(f, NAME_OUTPUT) in outputs]
+    targets = {output(f, NAME_OUTPUT): Target(f.name, output(f, NAME_OUTPUT)) for f in deployed}
     invoker = LambdaInvoker(lambda_)
     pairs: list[tuple[RecordQueue, HandOver]] = []
     for function in chosen:
+        output(function, NAME_OUTPUT)  # without it every record would be left: refuse now
         queue = SqsQueue(
             sqs,
             output(function, ON_FAILURE_QUEUE_URL_OUTPUT),

@@ -8,16 +8,21 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+from collections.abc import Sequence
+from types import ModuleType
 from typing import Any
 
 import pytest
 
+from chalicelib.async_api import AsyncApi
+from chalicelib.async_api.declaration import AsyncFunction
 from local_async.replay import cli
 from local_async.replay.adapters import StoreQueue
 from local_async.replay.failed_records import read_record
 from local_async.replay.run import Target
 from local_async.store import Store
 from tests.engine.helpers import DEST, DLQ, SQUARE, put_record
+from tests.support.events import api_event
 from tests.support.replay import LOCAL_ARN, failure_body, square_event, table_rows
 
 NOW = 1_700_000_000.0
@@ -32,15 +37,17 @@ def failures(store: Store, count: int, **options: Any) -> list[str]:
     return ids
 
 
-def replay(store: Store, *args: str, clock: float = NOW + 1) -> tuple[int, str, str]:
+def replay(
+    store: Store, *args: str, functions: Sequence[AsyncFunction] = (SQUARE,)
+) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     status = cli.main(
         list(args),
         env={"ASYNC_STATE_DIR": str(store.path.parent)},
         out=out,
         err=err,
-        clock=lambda: clock,
-        functions=[SQUARE],
+        clock=lambda: NOW + 1,
+        functions=functions,
     )
     return status, out.getvalue(), err.getvalue()
 
@@ -74,6 +81,30 @@ def test_each_record_becomes_an_event_of_its_function_and_leaves_the_queue(store
     assert events(store) == {i: square_event(i, str(n)) for n, i in enumerate(ids)}
     assert on_queue(store, DLQ) == []
     assert on_queue(store, DEST) == ['{"a success": "stays"}']
+
+
+def test_each_declared_function_s_records_go_back_to_that_function(
+    store: Store, fixture_app: ModuleType
+) -> None:
+    functions = AsyncApi.of(fixture_app.app).functions
+    reports = functions[1]
+    report = api_event(
+        {"account": "acme", "month": "2026-10"},
+        resource_path=reports.route,
+        invocation_type="Event",
+        request_id="the-report",
+    )
+    arn = LOCAL_ARN.replace(SQUARE.name, reports.name)
+    put_record(store, reports.on_failure_queue, failure_body(report, function_arn=arn), now=NOW)
+    failures(store, 1)
+    status, out, _ = replay(store, "--function", reports.name, functions=functions)
+    assert (status, {i: row[1] for i, row in table_rows(out).items()}) == (
+        0,
+        {"the-report": reports.name},
+    )
+    status, out, _ = replay(store, functions=functions)
+    assert (status, {i: row[1] for i, row in table_rows(out).items()}) == (0, {"id-0": SQUARE.name})
+    assert store.pending_by_function() == {reports.name: 1, SQUARE.name: 1}
 
 
 def test_a_dry_run_changes_nothing(store: Store) -> None:
