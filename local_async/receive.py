@@ -71,19 +71,19 @@ def build_parser(functions: Sequence[AsyncFunction]) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--max-number-of-messages",
-        type=_bounded_int(1, MAX_MESSAGES),
+        type=bounded_int(1, MAX_MESSAGES),
         default=1,
         help=f"1 to {MAX_MESSAGES} (default 1)",
     )
     parser.add_argument(
         "--wait-time-seconds",
-        type=_bounded_int(0, MAX_WAIT_SECONDS),
+        type=bounded_int(0, MAX_WAIT_SECONDS),
         default=0,
         help=f"wait up to this long for a record, 0 to {MAX_WAIT_SECONDS} (default 0)",
     )
     parser.add_argument(
         "--visibility-timeout",
-        type=_bounded_int(0, MAX_VISIBILITY_TIMEOUT_SECONDS),
+        type=bounded_int(0, MAX_VISIBILITY_TIMEOUT_SECONDS),
         default=DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
         help="hide the records received for this many seconds, 0 to "
         f"{MAX_VISIBILITY_TIMEOUT_SECONDS} (default {DEFAULT_VISIBILITY_TIMEOUT_SECONDS}, "
@@ -216,14 +216,17 @@ def _receive(
     return 0
 
 
-def _bounded_int(low: int, high: int) -> Callable[[str], int]:
+def bounded_int(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from ``low`` to ``high`` (no upper bound if None)."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             value = low - 1
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"expected a whole number from {low} to {high}")
+        if value < low or (high is not None and value > high):
+            upto = f"from {low} to {high}" if high is not None else f"of {low} or more"
+            raise argparse.ArgumentTypeError(f"expected a whole number {upto}")
         return value
 
     return parse

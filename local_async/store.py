@@ -204,11 +204,7 @@ class Store:
     def add_event(self, function: str, request_id: str, payload: str, accepted_at: float) -> None:
         """Persist an event accepted for ``function``, due at once; committed when this returns."""
         with self._write() as db:
-            db.execute(
-                "INSERT INTO events (request_id, function, payload, accepted_at, due_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (request_id, function, payload, accepted_at, accepted_at),
-            )
+            _insert_event(db, function, request_id, payload, accepted_at)
 
     def claim_event(
         self, owner: str, token: str, now: float, functions: Sequence[str]
@@ -481,6 +477,34 @@ class Store:
                 == 0
             ]
 
+    def replace_by_event(
+        self,
+        queue: str,
+        receipt_handle: str,
+        *,
+        function: str,
+        request_id: str,
+        payload: str,
+        accepted_at: float,
+    ) -> bool:
+        """Replace the record of ``queue`` last received with ``receipt_handle`` by an event.
+
+        The event, for ``function`` and due at once, is added and the record
+        deleted in one transaction: both or neither, so a failed event replayed
+        this way is neither lost nor run twice. Returns False, changing
+        nothing, when no record has that handle (deleted already, or received
+        again since).
+        """
+        with self._write() as db:
+            deleted = db.execute(
+                "DELETE FROM messages WHERE delivery = 'local' AND queue = ? "
+                "AND receipt_handle = ?",
+                (queue, receipt_handle),
+            ).rowcount
+            if deleted == 1:
+                _insert_event(db, function, request_id, payload, accepted_at)
+        return deleted == 1
+
     def change_visibility(
         self, queue: str, receipt_handles: Sequence[str], *, now: float, visibility_timeout: float
     ) -> None:
@@ -563,6 +587,16 @@ class Store:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
+
+
+def _insert_event(
+    db: sqlite3.Connection, function: str, request_id: str, payload: str, accepted_at: float
+) -> None:
+    db.execute(
+        "INSERT INTO events (request_id, function, payload, accepted_at, due_at) "
+        "VALUES (?, ?, ?, ?, ?)",
+        (request_id, function, payload, accepted_at, accepted_at),
+    )
 
 
 def _upgrade_from_2(db: sqlite3.Connection) -> None:

@@ -188,6 +188,7 @@ class AsyncApiStack(cdk.Stack):
             )
             self.functions[declaration.name].grant_read(self.queue_reader_role)
         self._allow_alarms_to_publish()
+        self.replay_policy = self._replay_policy()
         self.api_gateway_cloudwatch_role: iam.Role | None = None
         self._api(api_gateway_cloudwatch_role)
         self.web_acl = None if rate_limit_per_ip is None else self._rate_limit(rate_limit_per_ip)
@@ -461,6 +462,47 @@ class AsyncApiStack(cdk.Stack):
             )
         )
 
+    def _replay_policy(self) -> iam.ManagedPolicy:
+        """What ``python -m local_async.replay --from aws`` calls, on this stack's resources only.
+
+        Attached to ``QueueReaderRole``; attach it to a ``-c queueReaders`` principal
+        that replays failed events too. It reads the stack's outputs,
+        reads and deletes the on-failure queues' records (and shows kept ones again),
+        and invokes the functions. The queues are SQS-managed encrypted: no KMS key
+        permission is needed.
+        """
+        # The queues refuse readers other than QueueReaderRole and -c queueReaders: the
+        # policy serves those principals, and QueueReaderRole has it.
+        return iam.ManagedPolicy(
+            self,
+            "ReplayPolicy",
+            description=f"Replay the failed events of {self.stack_name}",
+            roles=[self.queue_reader_role],
+            statements=[
+                iam.PolicyStatement(
+                    sid="ReadTheStackOutputs",
+                    actions=["cloudformation:DescribeStacks"],
+                    resources=[self.stack_id],
+                ),
+                iam.PolicyStatement(
+                    sid="ReadAndDeleteFailedEventRecords",
+                    actions=[
+                        "sqs:ReceiveMessage",
+                        "sqs:DeleteMessage",
+                        "sqs:ChangeMessageVisibility",
+                    ],
+                    resources=[r.on_failure_queue.queue_arn for r in self.functions.values()],
+                ),
+                iam.PolicyStatement(
+                    sid="InvokeTheFunctionsAgain",
+                    actions=["lambda:InvokeFunction"],
+                    resources=[
+                        r.function.get_att("Arn").to_string() for r in self.functions.values()
+                    ],
+                ),
+            ],
+        )
+
     def _outputs(self) -> None:
         """Per function: its name and queue URLs. Chalice's ``EndpointURL`` is the API's URL."""
         cdk.CfnOutput(
@@ -472,9 +514,16 @@ class AsyncApiStack(cdk.Stack):
         cdk.CfnOutput(
             self,
             "QueueReaderRoleArn",
-            description="Assume this role to read the queues: they refuse every other reader "
-            "but those named with -c queueReaders",
+            description="Assume this role to read the queues and replay failed events: the "
+            "queues refuse every other reader but those named with -c queueReaders",
             value=self.queue_reader_role.role_arn,
+        )
+        cdk.CfnOutput(
+            self,
+            "ReplayPolicyArn",
+            description="Managed policy to replay failed events (python -m local_async.replay "
+            "--from aws), attached to QueueReaderRole; attach it to a -c queueReaders principal",
+            value=self.replay_policy.managed_policy_arn,
         )
         for resources in self.functions.values():
             prefix = resource_id(resources.declaration)

@@ -1,8 +1,7 @@
 """Plain `chalice deploy`: the route hands Event calls to Lambda with boto3.
 
-A loopback stand-in for the Lambda Invoke API (its wire format: POST
-/2015-03-31/functions/NAME/invocations) records what boto3 sends and answers
-as Lambda would; nothing reaches AWS.
+A loopback stand-in for the Lambda Invoke API (``tests.support.fake_lambda``)
+records what boto3 sends and answers as Lambda would; nothing reaches AWS.
 """
 
 from __future__ import annotations
@@ -11,53 +10,21 @@ import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from tests.support.chalice_local import PROJECT_DIR, free_port
+from tests.support.fake_lambda import FakeLambda, fake_lambda
 
 API_HANDLER = "serverless-async-lambda-api-dev"
 
 
-class FakeLambda(ThreadingHTTPServer):
-    def __init__(self, status: int) -> None:
-        super().__init__(("127.0.0.1", 0), InvokeHandler)
-        self.status = status
-        self.invocations: list[dict[str, Any]] = []
-
-
-class InvokeHandler(BaseHTTPRequestHandler):
-    server: FakeLambda
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.invocations.append(
-            {
-                "path": self.path,
-                "invocation_type": self.headers.get("X-Amz-Invocation-Type"),
-                "event": json.loads(body),
-            }
-        )
-        self.send_response(self.server.status)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture
-def fake_lambda() -> Iterator[FakeLambda]:
-    server = FakeLambda(202)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def lambda_endpoint() -> Iterator[FakeLambda]:
+    with fake_lambda() as server:
+        yield server
 
 
 def request_in_lambda(endpoint: str, path: str) -> dict[str, Any]:
@@ -83,10 +50,12 @@ def request_in_lambda(endpoint: str, path: str) -> dict[str, Any]:
     return answer
 
 
-def test_event_calls_are_invoked_asynchronously_on_get_square_fn(fake_lambda: FakeLambda) -> None:
-    answer = request_in_lambda(f"http://127.0.0.1:{fake_lambda.server_port}", "/square/%2D4")
+def test_event_calls_are_invoked_asynchronously_on_get_square_fn(
+    lambda_endpoint: FakeLambda,
+) -> None:
+    answer = request_in_lambda(lambda_endpoint.url, "/square/%2D4")
     assert answer["status"] == 202, answer
-    [invocation] = fake_lambda.invocations
+    [invocation] = lambda_endpoint.invocations
     assert invocation["path"] == f"/2015-03-31/functions/{API_HANDLER}-get_square_fn/invocations"
     assert invocation["invocation_type"] == "Event"
     assert invocation["event"]["number"] == "%2D4", "the event carries the raw path text"

@@ -70,6 +70,19 @@ class Synthesized:
         return operation
 
 
+def queue_id(synthesized: Synthesized, name: str) -> str:
+    """The logical id of the queue named ``name``."""
+    for logical_id, queue in synthesized.resources("AWS::SQS::Queue").items():
+        if queue["Properties"]["QueueName"] == name:
+            return logical_id
+    raise AssertionError(f"no queue named {name}")
+
+
+def arn_of(logical_id: str) -> dict[str, Any]:
+    """``Fn::GetAtt`` of a resource's ARN."""
+    return {"Fn::GetAtt": [logical_id, "Arn"]}
+
+
 def offline_environment(outdir: Path) -> dict[str, str]:
     """``make synth``'s environment, with every way to AWS credentials closed."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "CDK_"))}

@@ -11,7 +11,7 @@ from aws_cdk.assertions import Match, Template
 
 from infrastructure.stacks import api_definition
 from infrastructure.stacks.async_api_stack import ACCOUNT_ROLE_NOTICE, LAMBDA_RUNTIME
-from tests.infra.conftest import REPO_ROOT, Synthesized
+from tests.infra.conftest import REPO_ROOT, Synthesized, arn_of, queue_id
 from tests.support.declared import DEST, DLQ, SQUARE
 
 FUNCTION = "GetSquareFn"
@@ -22,17 +22,6 @@ REST_API = "RestAPI"
 @pytest.fixture(scope="module")
 def template(synthesized: Synthesized) -> Template:
     return Template.from_json(synthesized.template)
-
-
-def queue_id(synthesized: Synthesized, name: str) -> str:
-    for logical_id, queue in synthesized.resources("AWS::SQS::Queue").items():
-        if queue["Properties"]["QueueName"] == name:
-            return logical_id
-    raise AssertionError(f"no queue named {name}")
-
-
-def arn_of(logical_id: str) -> dict[str, Any]:
-    return {"Fn::GetAtt": [logical_id, "Arn"]}
 
 
 # -- SQS ---------------------------------------------------------------------

@@ -30,9 +30,10 @@ class MotoSqs:
             self._server.stop()
             self._server = None
 
-    def client(self) -> Any:
+    def client(self, service: str = "sqs") -> Any:
+        """A client of ``service`` on this server (moto's server serves every service it has)."""
         return boto3.client(
-            "sqs",
+            service,
             endpoint_url=self.url,
             region_name="us-east-1",
             aws_access_key_id="test",
@@ -57,10 +58,28 @@ class MotoSqs:
         assert len(found) == count, f"{len(found)} of {count} messages on {queue}"
         return found
 
+    def reset(self) -> None:
+        """Forget every queue, message and stack."""
+        requests.post(f"{self.url}/moto-api/reset", timeout=5).raise_for_status()
+
+    def visible_bodies(self, url: str) -> list[str]:
+        """The bodies of the messages visible on the queue at ``url``, left visible."""
+        client = self.client()
+        received: list[dict[str, Any]] = []
+        while messages := client.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60
+        ).get("Messages", []):
+            received += messages
+        for message in received:
+            client.change_message_visibility(
+                QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+            )
+        return [message["Body"] for message in received]
+
     def __enter__(self) -> MotoSqs:
         """Start with empty state (moto's backends are shared by the whole process)."""
         self.up()
-        requests.post(f"{self.url}/moto-api/reset", timeout=5).raise_for_status()
+        self.reset()
         return self
 
     def __exit__(self, *exc: object) -> None:
