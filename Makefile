@@ -13,9 +13,13 @@ $(STAMP): requirements-dev.txt requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
 
-## run: chalice local on 127.0.0.1:8000
+## run: chalice local on http://$(HOST):$(PORT), reloading on every save; another port or
+## address on the command line only (make run PORT=8001 HOST=127.0.0.2), never from the
+## environment. Exits non-zero, with one log line, when the server cannot start.
+HOST := 127.0.0.1
+PORT := 8000
 run: $(STAMP)
-	$(BIN)/chalice local --host 127.0.0.1 --port 8000
+	@$(BIN)/python -m local_async.dev_server --host $(HOST) --port $(PORT)
 
 ## lint: ruff and mypy
 lint: $(STAMP)

@@ -26,13 +26,19 @@ def free_port() -> int:
 
 
 class ChaliceLocal:
-    """One ``chalice local`` server in its own process group, on a free port."""
+    """One ``chalice local`` server in its own process group, on a free port.
+
+    With ``make_run``, started as a user starts it, ``make run PORT=...``
+    (autoreload on): ``project_dir`` must then hold the Makefile and ``.venv``
+    (:func:`tests.support.project.runnable_copy`).
+    """
 
     def __init__(
         self,
         env: Mapping[str, str] | None = None,
         *,
         autoreload: bool = False,
+        make_run: bool = False,
         port: int | None = None,
         log_path: Path | None = None,
         project_dir: Path = PROJECT_DIR,
@@ -42,13 +48,16 @@ class ChaliceLocal:
         self.url = f"http://127.0.0.1:{self.port}"
         self._env = {**os.environ, **(env or {})}
         self._autoreload = autoreload
+        self._make_run = make_run
         self._log_path = log_path
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> ChaliceLocal:
         """Start the server and wait until it answers HTTP."""
         command = [str(CHALICE), "local", "--host", "127.0.0.1", "--port", str(self.port)]
-        if not self._autoreload:
+        if self._make_run:
+            command = ["make", "--no-print-directory", "run", f"PORT={self.port}"]
+        elif not self._autoreload:
             command.append("--no-autoreload")
         log = open(self._log_path, "ab") if self._log_path else subprocess.DEVNULL  # noqa: SIM115
         self._process = subprocess.Popen(
