@@ -50,9 +50,10 @@ synth: $(STAMP)
 audit: $(STAMP)
 	$(BIN)/python -m tests.support.pip_audit_gate requirements-dev.txt
 
-## test: lint and audit, then the whole suite (reliability tests at their short sizes)
+## test: lint and audit, then the whole suite (reliability tests at their short sizes), on
+## one pytest-xdist worker per CPU; the tests that share a costly fixture run on one worker
 test: lint audit
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 ## soak: the reliability tests at full size (docs/reliability.md); SOAK_REQUESTS etc. override
 soak: $(STAMP)

@@ -268,7 +268,7 @@ class Answer(NamedTuple):
     status: int
     headers: dict[str, Any]
     body: bytes
-    #: The declared route that answered (``/square/{number}``); None for the gateway's refusals.
+    #: The declared route that answered, as declared (``/items/{id}``); None for a refusal.
     resource_path: str | None = None
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
@@ -16,14 +15,8 @@ from tests.support.raw_http import raw_get
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[ChaliceLocal]:
-    with ChaliceLocal() as running:
-        yield running
-
-
-def test_sync_square(server: ChaliceLocal) -> None:
-    response = requests.get(f"{server.url}/square/2", timeout=10)
+def test_sync_square(chalice_local: ChaliceLocal) -> None:
+    response = requests.get(f"{chalice_local.url}/square/2", timeout=10)
     assert response.status_code == 200
     body = response.json()
     assert body["square_of_your_number_is"] == 4
@@ -31,23 +24,23 @@ def test_sync_square(server: ChaliceLocal) -> None:
     assert body["user-agent"].startswith("python-requests/")
 
 
-def test_exact_decimal(server: ChaliceLocal) -> None:
-    response = requests.get(f"{server.url}/square/0.1", timeout=10)
+def test_exact_decimal(chalice_local: ChaliceLocal) -> None:
+    response = requests.get(f"{chalice_local.url}/square/0.1", timeout=10)
     assert response.json(parse_float=Decimal)["square_of_your_number_is"] == Decimal("0.01")
     assert response.text.endswith('"square_of_your_number_is": 0.01}')
 
 
-def test_async_square_is_accepted(server: ChaliceLocal) -> None:
+def test_async_square_is_accepted(chalice_local: ChaliceLocal) -> None:
     response = requests.get(
-        f"{server.url}/square/7", headers={"invocationtype": "Event"}, timeout=10
+        f"{chalice_local.url}/square/7", headers={"invocationtype": "Event"}, timeout=10
     )
     assert response.status_code == 202
     assert response.json()["message"] == "Event received. Check queue/logs for status"
 
 
-def test_unknown_invocation_type(server: ChaliceLocal) -> None:
+def test_unknown_invocation_type(chalice_local: ChaliceLocal) -> None:
     response = requests.get(
-        f"{server.url}/square/7", headers={"InvocationType": "Sometimes"}, timeout=10
+        f"{chalice_local.url}/square/7", headers={"InvocationType": "Sometimes"}, timeout=10
     )
     assert response.status_code == 400
     assert response.json()["accepted"] == "RequestResponse or Event"
@@ -71,27 +64,29 @@ def test_unknown_invocation_type(server: ChaliceLocal) -> None:
         b"/square/%25",
     ],
 )
-def test_hostile_paths_never_cause_a_server_error(server: ChaliceLocal, target: bytes) -> None:
-    status, body = raw_get(server, target)
+def test_hostile_paths_never_cause_a_server_error(
+    chalice_local: ChaliceLocal, target: bytes
+) -> None:
+    status, body = raw_get(chalice_local, target)
     assert status < 500, f"{target[:40]!r} gave {status}: {body[:200]!r}"
     if status == 400:
         assert json.loads(body)["error"] == "InvalidNumber"
 
 
-def test_decimal_escape_is_decoded_as_api_gateway_does(server: ChaliceLocal) -> None:
-    status, body = raw_get(server, b"/square/1%2e5")
+def test_decimal_escape_is_decoded_as_api_gateway_does(chalice_local: ChaliceLocal) -> None:
+    status, body = raw_get(chalice_local, b"/square/1%2e5")
     assert status == 200, body
     assert json.loads(body, parse_float=Decimal)["square_of_your_number_is"] == Decimal("2.25")
 
 
-def test_oversized_header_is_refused_cleanly(server: ChaliceLocal) -> None:
-    status, _ = raw_get(server, b"/square/2", {"InvocationType": "E" * 70000})
+def test_oversized_header_is_refused_cleanly(chalice_local: ChaliceLocal) -> None:
+    status, _ = raw_get(chalice_local, b"/square/2", {"InvocationType": "E" * 70000})
     assert status < 500
 
 
-def test_concurrent_clients_all_get_their_answer(server: ChaliceLocal) -> None:
+def test_concurrent_clients_all_get_their_answer(chalice_local: ChaliceLocal) -> None:
     def call(n: int) -> int:
-        response = requests.get(f"{server.url}/square/{n}", timeout=10)
+        response = requests.get(f"{chalice_local.url}/square/{n}", timeout=10)
         assert response.status_code == 200
         return int(response.json()["square_of_your_number_is"])
 
