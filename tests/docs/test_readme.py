@@ -7,12 +7,12 @@ those that need an AWS account are not run (their syntax is checked).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.chalice_local import user_environment
 from tests.support.project import PROJECT_DIR, runnable_copy
 from tests.support.readme import Block, MarkerError, Runner, command_blocks
 
@@ -47,7 +47,7 @@ def test_an_unmarked_or_mismarked_block_is_refused_saying_how_to_mark_it(
 @pytest.fixture
 def runner(tmp_path: Path) -> Iterator[Runner]:
     project = runnable_copy(tmp_path / "project")
-    env = {**os.environ, "ASYNC_STATE_DIR": str(tmp_path / "state")}
+    env = user_environment({"ASYNC_STATE_DIR": str(tmp_path / "state")})
     running = Runner(project, tmp_path, env)
     try:
         yield running

@@ -22,7 +22,7 @@ import pytest
 import requests
 
 from local_async.dev_server import EXIT_NOT_STARTED
-from tests.support.chalice_local import CHALICE, ChaliceLocal, free_port
+from tests.support.chalice_local import CHALICE, ChaliceLocal, free_port, user_environment
 from tests.support.engine_e2e import engine_env, log_events, wait_for_log
 from tests.support.project import runnable_copy
 
@@ -53,7 +53,7 @@ def make_run(
     return subprocess.run(
         ["make", "--no-print-directory", "run", *variables],
         cwd=project,
-        env={**os.environ, **env},
+        env=user_environment(env),
         capture_output=True,
         text=True,
         timeout=REFUSAL_SECONDS,
@@ -68,7 +68,7 @@ def chalice_local(
     return subprocess.run(
         [str(CHALICE), "local", "--no-autoreload", "--port", str(port)],
         cwd=project,
-        env={**os.environ, **env},
+        env=user_environment(env),
         capture_output=True,
         text=True,
         timeout=REFUSAL_SECONDS,

@@ -10,7 +10,6 @@ tests/infra/test_security.py); cdk-nag and cfn-lint (tests/infra/test_compliance
 from __future__ import annotations
 
 import json
-import os
 import re
 import stat
 import subprocess
@@ -26,7 +25,7 @@ from chalice import cli
 
 from local_async.store import Store
 from tests.reliability.common import drain_store, exact_square, wait_until
-from tests.support.chalice_local import PROJECT_DIR, ChaliceLocal
+from tests.support.chalice_local import PROJECT_DIR, ChaliceLocal, user_environment
 from tests.support.declared import DEST, DLQ
 from tests.support.engine_e2e import engine_env
 from tests.support.moto_sqs import MotoSqs
@@ -75,7 +74,7 @@ def test_make_run_and_chalice_local_default_to_loopback() -> None:
     run = subprocess.run(
         ["make", "--dry-run", "--no-print-directory", "run"],
         cwd=PROJECT_DIR,
-        env={**os.environ, "HOST": "example.com"},
+        env=user_environment({"HOST": "example.com"}),
         capture_output=True,
         text=True,
         timeout=60,

@@ -17,6 +17,20 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 CHALICE = Path(sys.executable).with_name("chalice")
 
 
+#: What a make that runs the tests passes down to the makes they run.
+_MAKE_VARIABLES = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")
+
+
+def user_environment(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment with ``overrides``, as a user's shell would give it to make.
+
+    Without the variables of the ``make test`` that may be running the tests:
+    its flags and its level would change what a nested ``make`` does and prints.
+    """
+    env = {name: value for name, value in os.environ.items() if name not in _MAKE_VARIABLES}
+    return {**env, **(overrides or {})}
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:
@@ -46,7 +60,7 @@ class ChaliceLocal:
         self.port = port or free_port()
         self.project_dir = project_dir
         self.url = f"http://127.0.0.1:{self.port}"
-        self._env = {**os.environ, **(env or {})}
+        self._env = user_environment(env)
         self._autoreload = autoreload
         self._make_run = make_run
         self._log_path = log_path
