@@ -3,7 +3,9 @@
 ``make test`` runs the short sizes; ``make soak`` sets ``SOAK_SIZE=full``.
 Each size can also be set on its own, e.g. ``SOAK_REQUESTS=3000``.
 Every test adds one summary line (counts only), printed at the end of the run
-under "reliability summary": ``docs/reliability.md`` quotes these lines.
+under "reliability summary": ``docs/reliability.md`` quotes these lines. They
+travel in the test's report (``user_properties``), which pytest-xdist's workers
+send to the process that prints the summary.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ _SIZES = {
     "SOAK_FAULT_EVENTS": (2, 10),
 }
 
-_lines: list[str] = []
+#: The name of a summary line among a report's ``user_properties``.
+SUMMARY = "reliability summary"
 
 
 @dataclass(frozen=True)
@@ -69,20 +72,28 @@ def sizes() -> Sizes:
 
 
 @pytest.fixture
-def report(sizes: Sizes) -> Callable[[str], None]:
+def report(sizes: Sizes, request: pytest.FixtureRequest) -> Callable[[str], None]:
     """Add one summary line to the end-of-run report (and print it at once, for ``-s``)."""
 
     def add(line: str) -> None:
         tagged = f"[{sizes.name}] {line}"
-        _lines.append(tagged)
+        request.node.user_properties.append((SUMMARY, tagged))
         print(tagged)
 
     return add
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the summary lines of the reliability tests that ran."""
-    if _lines:
-        terminalreporter.section("reliability summary")
-        for line in _lines:
+    """Print the summary lines of the reliability tests that ran, sorted."""
+    lines = sorted(
+        value
+        for reports in terminalreporter.stats.values()
+        for test_report in reports
+        if getattr(test_report, "when", None) == "call"
+        for name, value in getattr(test_report, "user_properties", ())
+        if name == SUMMARY
+    )
+    if lines:
+        terminalreporter.section(SUMMARY)
+        for line in lines:
             terminalreporter.write_line(line)
