@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint generate synth audit soak bench smoke clean
+.PHONY: run test suite lint generate synth audit soak bench smoke clean
 
 $(STAMP): requirements-dev.txt requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,9 +50,14 @@ synth: $(STAMP)
 audit: $(STAMP)
 	$(BIN)/python -m tests.support.pip_audit_gate requirements-dev.txt
 
-## test: lint and audit, then the whole suite (reliability tests at their short sizes), on
-## one pytest-xdist worker per CPU; the tests that share a costly fixture run on one worker
-test: lint audit
+## test: lint, audit and the whole suite (reliability tests at their short sizes) side by
+## side: mypy's first run on a fresh clone takes about a minute of one CPU, which the suite's
+## waits leave free. The suite runs on one pytest-xdist worker per CPU; the tests that share
+## a costly fixture run on one worker (tests/conftest.py).
+test: $(STAMP)
+	@$(MAKE) --no-print-directory --jobs=3 --output-sync=line lint audit suite
+
+suite: $(STAMP)
 	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 ## soak: the reliability tests at full size (docs/reliability.md); SOAK_REQUESTS etc. override

@@ -46,12 +46,12 @@ def busy_port() -> Iterator[int]:
         yield taken.getsockname()[1]
 
 
-def make_run(
-    project: Path, env: Mapping[str, str], *variables: str
+def run_to_its_end(
+    project: Path, env: Mapping[str, str], *command: str
 ) -> subprocess.CompletedProcess[str]:
-    """``make run`` with these variables, run to its end."""
+    """``command`` in ``project``, as a user's shell runs it, until it ends."""
     return subprocess.run(
-        ["make", "--no-print-directory", "run", *variables],
+        command,
         cwd=project,
         env=user_environment(env),
         capture_output=True,
@@ -61,18 +61,19 @@ def make_run(
     )
 
 
+def make_run(
+    project: Path, env: Mapping[str, str], *variables: str
+) -> subprocess.CompletedProcess[str]:
+    """``make run`` with these variables (autoreload on, as users run it)."""
+    return run_to_its_end(project, env, "make", "--no-print-directory", "run", *variables)
+
+
 def chalice_local(
     project: Path, env: Mapping[str, str], port: int
 ) -> subprocess.CompletedProcess[str]:
-    """``chalice local --no-autoreload`` on ``port``, run to its end."""
-    return subprocess.run(
-        [str(CHALICE), "local", "--no-autoreload", "--port", str(port)],
-        cwd=project,
-        env=user_environment(env),
-        capture_output=True,
-        text=True,
-        timeout=REFUSAL_SECONDS,
-        check=False,
+    """``chalice local --no-autoreload`` on ``port``."""
+    return run_to_its_end(
+        project, env, str(CHALICE), "local", "--no-autoreload", "--port", str(port)
     )
 
 

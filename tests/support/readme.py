@@ -159,9 +159,13 @@ class Runner:
         else:
             self._run(block)
 
+    def _bash(self, block: Block) -> list[str]:
+        """The command that runs ``block``: a new shell, stopped by the first failure."""
+        return ["bash", "-e", "-o", "pipefail", "-c", self.local(block.text)]
+
     def _run(self, block: Block) -> None:
         done = subprocess.run(
-            ["bash", "-e", "-o", "pipefail", "-c", self.local(block.text)],
+            self._bash(block),
             cwd=self.project,
             env=self.env,
             stdin=subprocess.DEVNULL,
@@ -186,7 +190,7 @@ class Runner:
         log = self.work / f"server-line-{block.line}.log"
         with log.open("wb") as output:
             process = subprocess.Popen(
-                ["bash", "-e", "-o", "pipefail", "-c", self.local(block.text)],
+                self._bash(block),
                 cwd=self.project,
                 env=self.env,
                 stdin=subprocess.DEVNULL,
