@@ -23,9 +23,11 @@ SHARED_FIXTURES = {
     "chalice_local": "chalice_local",
     "synthesized": "synthesized",
     "fixture_synthesized": "synthesized",
+    "stack": "synthesized",  # tests/infra/test_compliance.py's: either stack, asked for by name
 }
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Group the tests of each costly fixture (``--dist loadgroup`` keeps a group on one worker)."""
     for item in items:
