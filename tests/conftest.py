@@ -16,6 +16,7 @@ from types import ModuleType
 
 import pytest
 
+from tests.support import summary
 from tests.support.project import build_fixture_project, load_fixture_app
 
 #: Costly session fixtures, and the pytest-xdist group of the tests that use each.
@@ -38,6 +39,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         }
         for group in groups:
             item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The summary lines that tests added (here: the process that prints, with or without xdist)."""
+    summary.print_sections(terminalreporter)
 
 
 @pytest.fixture(scope="session", autouse=True)

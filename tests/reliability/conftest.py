@@ -3,9 +3,8 @@
 ``make test`` runs the short sizes; ``make soak`` sets ``SOAK_SIZE=full``.
 Each size can also be set on its own, e.g. ``SOAK_REQUESTS=3000``.
 Every test adds one summary line (counts only), printed at the end of the run
-under "reliability summary": ``docs/reliability.md`` quotes these lines. They
-travel in the test's report (``user_properties``), which pytest-xdist's workers
-send to the process that prints the summary.
+under "reliability summary" (:mod:`tests.support.summary`): ``docs/reliability.md``
+quotes these lines.
 """
 
 from __future__ import annotations
@@ -16,6 +15,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.support import summary
+
 SIZE_VARIABLE = "SOAK_SIZE"
 #: name -> (short, full)
 _SIZES = {
@@ -25,9 +26,6 @@ _SIZES = {
     "SOAK_SQS_RECORDS": (60, 450),
     "SOAK_FAULT_EVENTS": (2, 10),
 }
-
-#: The name of a summary line among a report's ``user_properties``.
-SUMMARY = "reliability summary"
 
 
 @dataclass(frozen=True)
@@ -77,23 +75,7 @@ def report(sizes: Sizes, request: pytest.FixtureRequest) -> Callable[[str], None
 
     def add(line: str) -> None:
         tagged = f"[{sizes.name}] {line}"
-        request.node.user_properties.append((SUMMARY, tagged))
+        summary.add(request.node, "reliability summary", tagged)
         print(tagged)
 
     return add
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the summary lines of the reliability tests that ran, sorted."""
-    lines = sorted(
-        value
-        for reports in terminalreporter.stats.values()
-        for test_report in reports
-        if getattr(test_report, "when", None) == "call"
-        for name, value in getattr(test_report, "user_properties", ())
-        if name == SUMMARY
-    )
-    if lines:
-        terminalreporter.section(SUMMARY)
-        for line in lines:
-            terminalreporter.write_line(line)
