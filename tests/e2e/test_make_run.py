@@ -23,7 +23,9 @@ import requests
 
 from local_async.dev_server import EXIT_NOT_STARTED
 from tests.support.chalice_local import CHALICE, ChaliceLocal, free_port, user_environment
+from tests.support.declared import SQUARE
 from tests.support.engine_e2e import engine_env, log_events, wait_for_log
+from tests.support.moto_sqs import MotoSqs
 from tests.support.project import runnable_copy
 
 pytestmark = pytest.mark.e2e
@@ -197,3 +199,14 @@ def test_the_log_stream_of_make_run_is_one_json_object_a_line(
     [attempt] = log_events(log, "async.attempt.started")
     assert "at" not in attempt, "the time of a line is its timestamp"
     assert agent not in log.read_text(encoding="utf-8"), "the user agent is never logged"
+
+
+def test_with_an_sqs_endpoint_the_declared_queues_exist_before_any_record(
+    project: Path, tmp_path: Path
+) -> None:
+    # A reader may ask for a queue's URL before the first record, as on a deployed stack.
+    with MotoSqs() as sqs:
+        env = engine_env(tmp_path / "state", AWS_ENDPOINT_URL_SQS=sqs.url)
+        with ChaliceLocal(env, make_run=True, project_dir=project):
+            urls = sqs.client().list_queues().get("QueueUrls", [])
+    assert sorted(url.rsplit("/", 1)[1] for url in urls) == sorted(SQUARE.queues)

@@ -301,3 +301,20 @@ def test_lines_written_through_logging_become_json_lines() -> None:
         "message": "Restarting dev server.",
     }
     assert line["exception"].endswith("ValueError: boom")
+
+
+def test_an_sqs_endpoint_that_cannot_be_reached_leaves_queue_creation_to_the_engine(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import app
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{closed.getsockname()[1]}"  # nothing listens there
+    dev_server.create_declared_queues(app.api, {"AWS_ENDPOINT_URL_SQS": endpoint})
+    [line] = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert (line["level"], line["event"], line["endpoint"]) == (
+        "WARNING",
+        "async.queues.not_created",
+        endpoint,
+    )
