@@ -74,8 +74,6 @@ from local_async.settings import SQS_ENDPOINT_VARIABLE, region
 
 #: The exit status when the server does not start (a port, a setting, the store).
 EXIT_NOT_STARTED = 2
-#: ``chalice.cli.filewatch.RESTART_REQUEST_RC``: the worker asks its parent for a restart.
-RESTART_REQUEST_RC = 3
 #: The longest method name an access line repeats (a method is client text).
 MAX_LOGGED_METHOD = 40
 

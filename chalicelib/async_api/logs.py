@@ -1,8 +1,11 @@
 """Structured logs: one JSON object a line, each carrying the request id.
 
-Every line starts with ``timestamp`` (ISO 8601 in UTC with milliseconds, as in
-Lambda's invocation records and its JSON log format), ``level``, ``event``
-(what happened) and ``request_id``; the caller's fields follow.
+Every line starts with ``timestamp`` (ISO 8601 in UTC with milliseconds, as the
+``timestamp`` of Lambda's invocation records), ``level``, ``event`` (what
+happened) and ``request_id``; the caller's fields follow. ``timestamp`` and
+``level``, and ``logger`` and ``message`` on the lines of ``logging``, are the
+names of the Lambda Python runtime's JSON log format (awslambdaric 4.2.2,
+``lambda_runtime_log_utils.JsonFormatter``).
 
 Lines go straight to the current ``sys.stdout``: under ``chalice local`` that is
 the terminal, in Lambda it is CloudWatch Logs. Not through ``logging``: a
