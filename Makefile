@@ -11,7 +11,7 @@ LOCK_PYTHON := 3.11
 LOCK_FLAGS := --generate-hashes --no-strip-markers --python-version $(LOCK_PYTHON) \
 	--python-platform x86_64-manylinux_2_28 --custom-compile-command "make lock"
 
-.PHONY: run test lint generate synth audit lock soak bench smoke clean
+.PHONY: run test suite lint generate synth audit lock soak bench smoke clean
 
 # Every file installed is checked against a hash in the locks: pip, setuptools and
 # wheel first (a new venv has the ones its Python shipped), then every package.
@@ -25,9 +25,13 @@ $(STAMP): requirements-bootstrap.txt requirements-dev.txt requirements.txt
 	$(PIP) check
 	touch $(STAMP)
 
-## run: chalice local on 127.0.0.1:8000
+## run: chalice local on http://$(HOST):$(PORT), reloading on every save; another port or
+## address on the command line only (make run PORT=8001 HOST=127.0.0.2), never from the
+## environment. Exits non-zero, with one log line, when the server cannot start.
+HOST := 127.0.0.1
+PORT := 8000
 run: $(STAMP)
-	$(BIN)/chalice local --host 127.0.0.1 --port 8000
+	@$(BIN)/python -m local_async.dev_server --host $(HOST) --port $(PORT)
 
 ## lint: ruff and mypy
 lint: $(STAMP)
@@ -66,9 +70,15 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile --quiet $(UPGRADE) requirements-dev.in $(LOCK_FLAGS) -o requirements-dev.txt
 	$(BIN)/uv pip compile --quiet requirements-bootstrap.in $(LOCK_FLAGS) -o requirements-bootstrap.txt
 
-## test: lint and audit, then the whole suite (reliability tests at their short sizes)
-test: lint audit
-	$(BIN)/python -m pytest
+## test: lint, audit and the whole suite (reliability tests at their short sizes) side by
+## side: mypy's first run on a fresh clone takes about a minute of one CPU, which the suite's
+## waits leave free. The suite runs on one pytest-xdist worker per CPU; the tests that share
+## a costly fixture run on one worker (tests/conftest.py).
+test: $(STAMP)
+	@$(MAKE) --no-print-directory --jobs=3 --output-sync=line lint audit suite
+
+suite: $(STAMP)
+	$(BIN)/python -m pytest -n auto --dist loadgroup
 
 ## soak: the reliability tests at full size (docs/reliability.md); SOAK_REQUESTS etc. override
 soak: $(STAMP)

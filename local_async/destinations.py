@@ -45,6 +45,7 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from chalicelib.async_api import logs
+from local_async.settings import SQS_ENDPOINT_VARIABLE, region
 from local_async.store import OutgoingMessage, Store
 
 #: SendMessageBatch takes at most 10 entries...
@@ -220,6 +221,17 @@ def backoff_seconds(failures: int, initial: float, cap: float) -> float:
     if failures < 1:
         raise ValueError(f"failures start at 1, got {failures}")
     return float(min(cap, initial * 2 ** min(failures - 1, 32)))
+
+
+def endpoint_client(env: Mapping[str, str]) -> Any:
+    """The SQS client of ``AWS_ENDPOINT_URL_SQS`` in ``env``, signed as ``env`` says.
+
+    Raises :class:`EndpointRefused` for an endpoint or credentials choice the engine
+    refuses, and ``KeyError`` when the variable is not set.
+    """
+    return sqs_client(
+        env[SQS_ENDPOINT_VARIABLE], region(env), aws_credentials=uses_aws_credentials(env)
+    )
 
 
 def sqs_client(endpoint_url: str, region: str, *, aws_credentials: bool = False) -> Any:

@@ -1,10 +1,19 @@
-"""``chalice local`` with the local async engine: started with the server, tuned for keep-alive.
+"""``chalice local`` with the local async engine started with the server, and one JSON log stream.
 
 app.py calls :func:`serve_with_engine` last, under ``chalice local`` only.
 Nothing starts then: the engine starts when Chalice's ``LocalDevServer`` starts
 serving, after app.py is fully imported and after the server has bound its
-port (a busy port fails before any engine runs), and the functions' settings
-are checked first, so a bad value stops the server with one clear line.
+port. A port that cannot be bound, a setting the functions or the engine
+refuse, a store that cannot be opened: each stops the server with one log
+line saying what was wrong and what is accepted, and a non-zero exit status
+(:data:`EXIT_NOT_STARTED`), before any engine runs.
+
+Every line ``chalice local`` writes is one JSON object (:mod:`chalicelib.async_api.logs`):
+the engine's and the functions' lines, one access line per request (method,
+declared route, status, duration; never the path, which carries the client's
+input, nor the user agent), Chalice's own lines through ``logging``
+("Restarting local dev server."), and the line that replaces Chalice's
+"Serving on ...".
 
 Requests are served by :class:`GatewayRequestHandler` in place of Chalice's
 handler: Chalice's ``LocalGateway`` with API Gateway's edge in front of it
@@ -12,21 +21,42 @@ handler: Chalice's ``LocalGateway`` with API Gateway's edge in front of it
 paths, media types, header values, raw path segments, HEAD answers without a
 body. It is swapped in through the standard library's own hook (the server's
 ``RequestHandlerClass``) and uses Chalice's public pieces
-(``LocalGateway.handle_request`` and ``event_converter``); the end-to-end tests
-notice if one stops applying.
+(``LocalGateway.handle_request`` and ``event_converter``).
+
+What this module changes in Chalice's internals, each checked against the
+installed Chalice by ``tests/functional/test_dev_server.py``:
+
+- ``LocalDevServer.__init__`` binds the port: wrapped to refuse with one line.
+- ``LocalDevServer.serve_forever`` prints "Serving on ..." and serves: replaced
+  by :func:`serve`, which checks, starts the engine, logs, then serves.
+- With autoreload, ``chalice local`` is two processes: a parent
+  (``chalice.cli.reloader.ParentProcess``) that restarts a worker
+  (``CHALICE_WORKER=true``) on every save and exits 0 whatever the worker
+  exited with; the worker serves from a daemon thread while its main thread
+  watches files. The parent never imports app.py, so nothing here can reach
+  it: ``make run`` starts ``chalice local`` through :func:`main`, whose parent
+  exits with the worker's status. A refusal in the worker's server thread ends
+  the worker's process (:func:`refuse`), which would otherwise watch files
+  and serve nothing.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
+import logging
 import os
+import subprocess
 import sys
+import threading
+import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, MutableMapping, Sequence
 from http.server import BaseHTTPRequestHandler
-from typing import Any, NamedTuple
+from pathlib import Path
+from typing import Any, NamedTuple, NoReturn
 
+from chalice.app import Chalice
 from chalice.local import (
     ChaliceRequestHandler,
     LambdaEventConverter,
@@ -35,31 +65,132 @@ from chalice.local import (
     LocalGatewayException,
     MatchResult,
     RouteMatcher,
+    ThreadedHTTPServer,
 )
 
-from chalicelib.async_api import AsyncApi, contract, json_codec
+from chalicelib.async_api import AsyncApi, contract, json_codec, logs
 from local_async import gateway
+from local_async.settings import SQS_ENDPOINT_VARIABLE
 
-#: The exit status when the server refuses to start (a setting, the store).
-EXIT_MISCONFIGURED = 2
+#: The exit status when the server does not start (a port, a setting, the store).
+EXIT_NOT_STARTED = 2
+#: The longest method name an access line repeats (a method is client text).
+MAX_LOGGED_METHOD = 40
+
+_CHALICE_INIT = LocalDevServer.__init__
 
 
 def serve_with_engine(api: AsyncApi) -> None:
-    """Make Chalice's dev server start ``api``'s engine when it starts serving."""
-    serve_forever = LocalDevServer.serve_forever
+    """Under ``chalice local``: JSON log lines, refusals that exit, the engine started to serve."""
+    use_json_log_lines(api.app)
+
+    def bind_or_refuse(
+        server: LocalDevServer,
+        app_object: Chalice,
+        config: Any,
+        host: str,
+        port: int,
+        handler_cls: Any = ChaliceRequestHandler,
+        server_cls: Any = ThreadedHTTPServer,
+    ) -> None:
+        try:
+            _CHALICE_INIT(server, app_object, config, host, port, handler_cls, server_cls)
+        except OSError as problem:
+            refuse(
+                f"cannot listen on {host}:{port}: {problem.strerror or problem}; "
+                "choose another PORT or HOST (make run PORT=8001)"
+            )
 
     def serve_forever_with_engine(server: LocalDevServer) -> None:
-        try:
-            api.check_settings(os.environ)
-            use_gateway_handler(server)
-            api.invoker()
-        except Exception as problem:  # a setting, .chalice/config.json, the store...
-            sys.stderr.write(f"chalice local: not started: {problem}\n")
-            sys.stderr.flush()
-            raise SystemExit(EXIT_MISCONFIGURED) from None
-        serve_forever(server)
+        serve(api, server)
 
+    LocalDevServer.__init__ = bind_or_refuse  # type: ignore[method-assign,assignment]
     LocalDevServer.serve_forever = serve_forever_with_engine  # type: ignore[method-assign,assignment]
+
+
+def serve(api: AsyncApi, server: LocalDevServer, env: Mapping[str, str] = os.environ) -> None:
+    """Check the settings, start ``api``'s engine, then serve until the server is shut down.
+
+    In place of Chalice's ``serve_forever``: it printed "Serving on ..." as plain text.
+    """
+    try:
+        api.check_settings(env)
+        use_gateway_handler(server)
+        api.invoker()
+    except Exception as problem:  # a setting, .chalice/config.json, the store...
+        refuse(str(problem) or type(problem).__name__)
+    create_declared_queues(api, env)
+    logs.log("server.started", "", url=f"http://{server.host}:{server.port}")
+    server.server.serve_forever()
+
+
+def refuse(reason: str) -> NoReturn:
+    """Stop ``chalice local`` with one log line: ``reason``, what was wrong and what is accepted."""
+    logs.log("server.not_started", "", logging.ERROR, error=reason)
+    if threading.current_thread() is threading.main_thread():
+        raise SystemExit(EXIT_NOT_STARTED)
+    # The autoreload worker serves from a daemon thread that its main thread
+    # never joins: ending this thread alone would leave a process that watches
+    # files and serves nothing. Nothing has started that needs stopping.
+    sys.stderr.flush()
+    os._exit(EXIT_NOT_STARTED)
+
+
+def create_declared_queues(api: AsyncApi, env: Mapping[str, str]) -> None:
+    """With ``AWS_ENDPOINT_URL_SQS`` set, create every declared queue there now.
+
+    As a deployed stack's queues exist before any record, a reader can receive
+    from them at once (the engine also creates a queue it finds missing when it
+    sends). An endpoint that cannot be reached is logged and left to the
+    engine, which keeps the records and retries.
+    """
+    endpoint_url = env.get(SQS_ENDPOINT_VARIABLE)
+    if not endpoint_url:
+        return
+    from local_async.destinations import endpoint_client  # boto3: only with an SQS endpoint
+
+    queues = [queue for function in api.functions for queue in function.queues]
+    try:
+        client = endpoint_client(env)
+        for queue in queues:
+            client.create_queue(QueueName=queue)  # the existing queue's URL if it exists
+    except Exception as problem:
+        logs.log(
+            "async.queues.not_created",
+            "",
+            logging.WARNING,
+            endpoint=endpoint_url,
+            error=f"{type(problem).__name__}: {problem}",
+            retrying="when the first record is sent",
+        )
+        return
+    logs.log("async.queues.created", "", endpoint=endpoint_url, queues=queues)
+
+
+class JsonLines(logging.Formatter):
+    """What others write through ``logging`` (Chalice's own lines), as :func:`logs.log` writes.
+
+    ``{"timestamp", "level", "event": "log", "request_id": "", "logger", "message"}``,
+    and ``exception`` with the traceback when the record carries one.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        """One JSON line without its newline."""
+        fields = {"logger": record.name, "message": record.getMessage()}
+        if record.exc_info:
+            fields["exception"] = self.formatException(record.exc_info)
+        return logs.line(record.created, record.levelno, "log", "", fields)
+
+
+def use_json_log_lines(app: Chalice) -> None:
+    """Format the lines of the root logger's handlers and of ``app.log``'s as JSON.
+
+    ``chalice local`` sends the root logger to stdout before it imports app.py;
+    Chalice gives ``app.log`` a handler of its own.
+    """
+    formatter = JsonLines()
+    for handler in [*logging.getLogger().handlers, *app.log.handlers]:
+        handler.setFormatter(formatter)
 
 
 def use_gateway_handler(server: LocalDevServer) -> None:
@@ -79,6 +210,45 @@ def use_gateway_handler(server: LocalDevServer) -> None:
     )
 
 
+def start_parent_process(
+    env: MutableMapping[str, str], popen: Callable[..., subprocess.Popen[bytes]] = subprocess.Popen
+) -> None:
+    """Chalice's autoreload parent, raising ``SystemExit`` with its last worker's status if not 0.
+
+    In place of ``chalice.cli.reloader.start_parent_process``, whose parent
+    exits 0 however its worker ended. A worker killed by signal N gives
+    128 + N, as a shell reports it.
+    """
+    from chalice.cli.reloader import ParentProcess
+
+    workers: list[subprocess.Popen[bytes]] = []
+
+    def start_worker(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        worker = popen(*args, **kwargs)
+        workers.append(worker)
+        return worker
+
+    ParentProcess(env, start_worker).main()  # type: ignore[arg-type]  # it only calls it
+    status = workers[-1].returncode if workers else 0
+    if status:
+        raise SystemExit(status if status > 0 else 128 - status)
+
+
+def main(arguments: Sequence[str]) -> None:
+    """``chalice local`` with ``arguments`` (its options), exiting with the server's status.
+
+    What ``make run`` runs. Raises ``SystemExit``, as Chalice's command does.
+    """
+    from chalice.cli import main as chalice_main
+    from chalice.cli import reloader
+
+    # The reloader starts its workers with this command line, and app.py
+    # recognises ``chalice local`` by it (chalicelib.async_api.runtime).
+    sys.argv[:] = [str(Path(sys.executable).with_name("chalice")), "local", *arguments]
+    reloader.start_parent_process = start_parent_process
+    sys.exit(chalice_main())
+
+
 class RawSegmentRouteMatcher(RouteMatcher):
     """Chalice's route matcher with API Gateway's segments: ``;`` is part of a segment."""
 
@@ -91,11 +261,13 @@ class RawSegmentRouteMatcher(RouteMatcher):
 
 
 class Answer(NamedTuple):
-    """An HTTP answer: status, headers (a value or a list of values each), body."""
+    """An HTTP answer: status, headers (a value or a list of values each), body, route."""
 
     status: int
     headers: dict[str, Any]
     body: bytes
+    #: The declared route that answered, as declared (``/items/{id}``); None for a refusal.
+    resource_path: str | None = None
 
 
 class Edge:
@@ -122,6 +294,7 @@ class Edge:
             accepted = contract.accepted_requests(list(self._routes))
             error = contract.gateway_error_body(refused, accepted, str(uuid.uuid4()))
             return Answer(refused.status, {}, json_codec.dumps(error).encode("utf-8"))
+        matched = gateway.match(self._routes, target)
         try:
             response = self._local_gateway.handle_request(
                 method=method, path=target, headers=gateway.single_values(lines), body=body
@@ -134,7 +307,8 @@ class Edge:
         elif isinstance(payload, str):
             payload = payload.encode("utf-8")
         headers = {**response["headers"], **response["multiValueHeaders"]}
-        return Answer(response["statusCode"], headers, payload or b"")
+        route = matched.route if matched else None
+        return Answer(response["statusCode"], headers, payload or b"", route)
 
 
 class GatewayRequestHandler(BaseHTTPRequestHandler):
@@ -145,6 +319,12 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
     on Linux), one client gets ~23 requests/s. Every method, also those the
     standard library has no ``do_`` method for (TRACE, QUERY...), goes through
     the edge, which answers undeclared ones with the gateway's JSON 404.
+
+    One ``http.access`` log line per answered request, the standard library's
+    own refusals (a malformed request line, too many headers) included:
+    ``method``, ``resource_path`` (the declared route, as the stack's access
+    log names ``$context.resourcePath``), ``status``, ``duration_ms`` from the
+    request line to the answer sent.
     """
 
     protocol_version = "HTTP/1.1"
@@ -163,6 +343,42 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             return self._answer
         raise AttributeError(name)
 
+    def handle_one_request(self) -> None:
+        """Serve one request, then write its access line."""
+        self._status: int | None = None
+        self._started: float | None = None
+        self._resource_path: str | None = None
+        try:
+            super().handle_one_request()
+        finally:
+            if self._status is not None:
+                self._log_access(self._status)
+
+    def parse_request(self) -> bool:
+        """Parse the request line and headers: the request's time starts here."""
+        self._started = time.perf_counter()
+        return super().parse_request()
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Note the status; the access line is written once the answer is sent."""
+        self._status = int(code)
+        if self._started is None:  # refused before its request line could be parsed
+            self._started = time.perf_counter()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Write nothing: the standard library's plain-text lines give way to the access line."""
+
+    def _log_access(self, status: int) -> None:
+        started = self._started if self._started is not None else time.perf_counter()
+        logs.log(
+            "http.access",
+            "",
+            method=(self.command or "")[:MAX_LOGGED_METHOD],
+            resource_path=self._resource_path,
+            status=status,
+            duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        )
+
     def _answer(self) -> None:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             self.close_connection = True  # a body this server cannot frame: no next request
@@ -170,6 +386,7 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(int(length)) if length.isdigit() and int(length) > 0 else None
         lines = [(name, str(value)) for name, value in self.headers.items()]
         answer = self._edge.answer(self.command, self.path, lines, body)
+        self._resource_path = answer.resource_path
         self.send_response(answer.status)
         headers = dict(answer.headers)
         self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
@@ -180,3 +397,7 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         self.end_headers()
         if self.command != "HEAD":  # a HEAD answer has the GET answer's headers, no body
             self.wfile.write(answer.body)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -325,7 +325,6 @@ class Engine:
             function=claim.function,
             lambda_request_id=claim.request_id,
             attempt=attempt,
-            at=now,
         )
         timeout = function.local.timeout_seconds
         deadline = self._monotonic() + timeout

@@ -1,4 +1,10 @@
-"""Suite-wide fixtures: engine state out of the user's home, the fixture project."""
+"""Suite-wide fixtures: engine state out of the user's home, the fixture project.
+
+``make test`` runs the suite on several pytest-xdist workers, each with its
+own session (its own store, its own copies). The tests that share a costly
+session fixture are sent to one worker, so that it is built once: the
+``chalice local`` server of the e2e tests, the synthesized stacks.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,34 @@ from types import ModuleType
 
 import pytest
 
+from tests.support import summary
 from tests.support.project import build_fixture_project, load_fixture_app
+
+#: Costly session fixtures, and the pytest-xdist group of the tests that use each.
+SHARED_FIXTURES = {
+    "chalice_local": "chalice_local",
+    "synthesized": "synthesized",
+    "fixture_synthesized": "synthesized",
+    "stack": "synthesized",  # tests/infra/test_compliance.py's: either stack, asked for by name
+}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group the tests of each costly fixture (``--dist loadgroup`` keeps a group on one worker)."""
+    for item in items:
+        groups = {
+            SHARED_FIXTURES[name]
+            for name in getattr(item, "fixturenames", ())
+            if name in SHARED_FIXTURES
+        }
+        for group in groups:
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The summary lines that tests added (here: the process that prints, with or without xdist)."""
+    summary.print_sections(terminalreporter)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,11 +1,20 @@
 """Structured logs: one JSON object a line, each carrying the request id.
 
+Every line starts with ``timestamp`` (ISO 8601 in UTC with milliseconds, as the
+``timestamp`` of Lambda's invocation records), ``level``, ``event`` (what
+happened) and ``request_id``; the caller's fields follow. ``timestamp`` and
+``level``, and ``logger`` and ``message`` on the lines of ``logging``, are the
+names of the Lambda Python runtime's JSON log format (awslambdaric 4.2.2,
+``lambda_runtime_log_utils.JsonFormatter``).
+
 Lines go straight to the current ``sys.stdout``: under ``chalice local`` that is
 the terminal, in Lambda it is CloudWatch Logs. Not through ``logging``: a
 LogRecord, a handler's lock and a formatter cost about a fifth of
 ``chalice local``'s CPU per request (docs/benchmarks.md), and a handler bound to
 the stdout of import time writes to a closed stream once a test runner has
-swapped it. The level comes from ``LOG_LEVEL`` (INFO).
+swapped it. The level comes from ``LOG_LEVEL`` (INFO). Under ``chalice local``
+the lines that others write through ``logging`` (Chalice's own) get the same
+shape: :func:`line` builds both.
 """
 
 from __future__ import annotations
@@ -14,6 +23,8 @@ import json
 import logging
 import os
 import sys
+import time
+from collections.abc import Mapping
 from typing import Any
 
 
@@ -24,20 +35,35 @@ def log(event: str, request_id: str, level: int = logging.INFO, **fields: Any) -
     client sent stays out of INFO lines.
     """
     if level >= _threshold:
-        record = {
-            "level": logging.getLevelName(level),
-            "event": event,
-            "request_id": request_id,
-            **fields,
-        }
-        line = json.dumps(record, default=str) + "\n"
+        text = line(time.time(), level, event, request_id, fields) + "\n"
         try:
-            sys.stdout.write(line)
+            sys.stdout.write(text)
             sys.stdout.flush()
         except (OSError, ValueError):
             # A closed pipe (`make run | head`) or a full disk must not fail the
             # request or the function that logs, as logging's handlers ensure too.
             pass
+
+
+def line(at: float, level: int, event: str, request_id: str, fields: Mapping[str, Any]) -> str:
+    """One log line without its newline: ``at`` in seconds since the epoch, ``level`` numeric."""
+    return json.dumps(
+        {
+            "timestamp": timestamp(at),
+            "level": logging.getLevelName(level),
+            "event": event,
+            "request_id": request_id,
+            **fields,
+        },
+        default=str,
+    )
+
+
+def timestamp(at: float) -> str:
+    """``at`` (seconds since the epoch) in ISO 8601, UTC, ms: ``2026-11-27T01:37:28.140Z``."""
+    seconds = int(at)
+    milliseconds = int((at - seconds) * 1000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{milliseconds:03d}Z"
 
 
 def _threshold_from(requested: str) -> tuple[int, bool]:

@@ -49,7 +49,7 @@ from chalice.utils import to_cfn_resource_name
 
 from chalicelib.async_api import AsyncApi, runtime
 from chalicelib.async_api.declaration import AsyncFunction
-from local_async.destinations import sqs_client
+from local_async.destinations import EndpointRefused, endpoint_client
 from local_async.function_config import FunctionConfigError, read_local_function
 from local_async.receive import MAX_VISIBILITY_TIMEOUT_SECONDS, bounded_int
 from local_async.replay.adapters import (
@@ -226,7 +226,13 @@ def main(
     chosen = [f for f in functions if args.function is None or f.name in args.function]
     try:
         place = _open(args, env, clock, functions, chosen, aws_session or _boto3_session, err)
-    except (ReplayError, SettingsError, StoreError, FunctionConfigError) as problem:
+    except (
+        ReplayError,
+        SettingsError,
+        StoreError,
+        FunctionConfigError,
+        EndpointRefused,
+    ) as problem:
         print(f"error: {problem}", file=err)
         return EXIT_USAGE
     selection = Selection(
@@ -360,7 +366,7 @@ def _sqs_endpoint_queues(
     endpoint = env.get(SQS_ENDPOINT_VARIABLE)
     if not endpoint:
         raise ReplayError(f"--from sqs reads the queues of {SQS_ENDPOINT_VARIABLE}: set it")
-    client = sqs_client(endpoint, region(env))
+    client = endpoint_client(env)
     pairs: list[tuple[RecordQueue, HandOver]] = []
     for function in chosen:
         try:

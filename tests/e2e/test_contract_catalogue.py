@@ -12,7 +12,6 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import h2.config
@@ -31,21 +30,17 @@ OVER_HTTP1 = [case for case in CASES if not case.http2]
 OVER_HTTP2 = [case for case in CASES if case.http2]
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[ChaliceLocal]:
-    with ChaliceLocal() as running:
-        yield running
-
-
 @pytest.mark.parametrize("case", OVER_HTTP1, ids=[case.name for case in OVER_HTTP1])
-def test_chalice_local_answers_the_catalogue(server: ChaliceLocal, case: Case) -> None:
-    (outcome,) = run(server.url + "/", [case])
+def test_chalice_local_answers_the_catalogue(chalice_local: ChaliceLocal, case: Case) -> None:
+    (outcome,) = run(chalice_local.url + "/", [case])
     assert outcome.differences == (), f"{case.name}: {outcome.differences} ({outcome.got})"
 
 
-def test_make_smoke_prints_the_table_and_exits_0_when_all_match(server: ChaliceLocal) -> None:
+def test_make_smoke_prints_the_table_and_exits_0_when_all_match(
+    chalice_local: ChaliceLocal,
+) -> None:
     smoke = subprocess.run(
-        [sys.executable, "-m", "tests.support.smoke", server.url + "/"],
+        [sys.executable, "-m", "tests.support.smoke", chalice_local.url + "/"],
         cwd=PROJECT_DIR,
         capture_output=True,
         text=True,
@@ -59,12 +54,12 @@ def test_make_smoke_prints_the_table_and_exits_0_when_all_match(server: ChaliceL
     assert f"{len(OVER_HTTP1)} as expected, 0 different, {len(OVER_HTTP2)} skipped" in smoke.stdout
 
 
-def test_a_difference_is_reported_and_fails_the_run(server: ChaliceLocal) -> None:
+def test_a_difference_is_reported_and_fails_the_run(chalice_local: ChaliceLocal) -> None:
     wrong = Case("expects 201", "square/2", 201)
-    (outcome,) = run(server.url + "/", [wrong])
+    (outcome,) = run(chalice_local.url + "/", [wrong])
     assert outcome.differences == ("status 200, expected 201",)
     wrong_square = Case("wrong square", "square/3", 200, result=("square_of_your_number_is", "6"))
-    (outcome,) = run(server.url + "/", [wrong_square])
+    (outcome,) = run(chalice_local.url + "/", [wrong_square])
     assert outcome.differences == ("square_of_your_number_is=9, expected 6",)
 
 

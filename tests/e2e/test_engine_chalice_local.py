@@ -92,7 +92,7 @@ def test_a_failing_function_reaches_the_dlq_after_three_attempts_on_schedule(
     assert record["responsePayload"]["errorType"] == "SimulatedFailure"
     # Retry n waits n x the base delay: 0.3 s, then 0.6 s.
     starts = [
-        line["at"]
+        epoch(line["timestamp"])
         for line in log_events(log, "async.attempt.started")
         if line["request_id"] == api_request_id
     ]

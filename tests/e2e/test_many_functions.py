@@ -26,7 +26,8 @@ from tests.support.engine_e2e import (
     run_receive_cli,
 )
 
-pytestmark = pytest.mark.e2e
+# One worker runs the module under pytest-xdist: one server for its tests.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("many_functions")]
 
 REPORT_QUEUE = "async_build_report_fn_dest_queue"
 

@@ -7,7 +7,6 @@ checks every answer: no server error, status and body as documented.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,12 +25,6 @@ pytestmark = pytest.mark.e2e
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
 schema = schemathesis.openapi.from_path(DOCUMENT)
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[ChaliceLocal]:
-    with ChaliceLocal() as running:
-        yield running
 
 
 def operation() -> dict[str, Any]:
@@ -64,7 +57,7 @@ def test_document_lists_the_accepted_invocation_types() -> None:
 
 @schema.parametrize()
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-def test_chalice_local_conforms(case: schemathesis.Case[Any], server: ChaliceLocal) -> None:
+def test_chalice_local_conforms(case: schemathesis.Case[Any], chalice_local: ChaliceLocal) -> None:
     # Every check runs; negative-data rejection is left out in two cases: an
     # asynchronous call with a bad number is accepted (202) by design, as API
     # Gateway accepts it before the function can validate (the 400 body lands in
@@ -73,7 +66,7 @@ def test_chalice_local_conforms(case: schemathesis.Case[Any], server: ChaliceLoc
     # parameter is checked.
     headers: dict[str, Any] = dict(case.headers or {})
     asynchronous = headers.get(contract.INVOCATION_TYPE_HEADER) == contract.EVENT
-    response = case.call(base_url=server.url)
+    response = case.call(base_url=chalice_local.url)
     refused_by_the_gateway = response.status_code in (414, 431)
     excluded = (
         [schemathesis.checks.negative_data_rejection]

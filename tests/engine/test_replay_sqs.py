@@ -76,6 +76,23 @@ def test_an_unreachable_endpoint_is_said_before_anything_is_read(tmp_path: Path)
     assert done.stderr.startswith("error: cannot reach http://127.0.0.1:9: ")
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("AWS_ENDPOINT_URL_SQS", "http://10.1.1.1:5000", "expected an https:// URL"),
+        ("ASYNC_SQS_AWS_CREDENTIALS", "maybe", "expected true"),
+    ],
+)
+def test_an_endpoint_the_engine_refuses_is_refused_in_one_line(
+    tmp_path: Path, variable: str, value: str, says: str
+) -> None:
+    env = {"ASYNC_STATE_DIR": str(tmp_path), "AWS_ENDPOINT_URL_SQS": "http://127.0.0.1:9"}
+    done = replay("--from", "sqs", env={**env, variable: value})
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: ") and says in done.stderr
+    assert "Traceback" not in done.stderr
+
+
 def one_queue(moto: MotoSqs, url: str) -> SqsQueue:
     return SqsQueue(moto.client(), url, name=DLQ, visibility_timeout=60)
 

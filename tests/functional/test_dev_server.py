@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import inspect
+import io
+import json
+import logging
+import signal
 import socket
+import sys
 import threading
 import time
+from collections.abc import MutableMapping
+from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, LocalChalice, LocalDevServer, ThreadedHTTPServer
 
+from chalicelib.async_api import logs
 from local_async import dev_server
 
 
@@ -86,3 +97,220 @@ def test_the_gateway_handler_replaces_chalice_s_keeping_its_arguments() -> None:
         assert handler.keywords == {"app_object": app, "config": config}
     finally:
         server.server.server_close()
+
+
+# -- what dev_server assumes of Chalice's internals: each test fails if Chalice changes it --
+
+
+def test_chalice_s_server_binds_its_port_in_its_constructor_with_these_arguments() -> None:
+    """``serve_with_engine`` wraps ``LocalDevServer.__init__``: same parameters, bind inside."""
+    assert list(inspect.signature(dev_server._CHALICE_INIT).parameters) == [
+        "self",
+        "app_object",
+        "config",
+        "host",
+        "port",
+        "handler_cls",
+        "server_cls",
+    ]
+    app = LocalChalice(app_name="busy")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(OSError):
+            dev_server._CHALICE_INIT(
+                LocalDevServer.__new__(LocalDevServer),
+                app,
+                Config.create(chalice_app=app),
+                "127.0.0.1",
+                port,
+                ChaliceRequestHandler,
+                ThreadedHTTPServer,
+            )
+
+
+def test_chalice_s_serve_forever_only_prints_its_address_and_serves(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``serve`` replaces it: it must do nothing else that ``serve`` would skip."""
+    served: list[bool] = []
+    server = SimpleNamespace(
+        host="127.0.0.1",
+        port=8123,
+        server=SimpleNamespace(serve_forever=lambda: served.append(True)),
+    )
+    LocalDevServer.serve_forever(server)  # type: ignore[arg-type]
+    assert capsys.readouterr().out == "Serving on http://127.0.0.1:8123\n"
+    assert served == [True]
+
+
+def test_the_reloader_starts_its_parent_through_a_module_function(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``main`` replaces ``reloader.start_parent_process``; the reloader must look it up."""
+    from chalice.cli import reloader
+
+    started: list[MutableMapping[str, str]] = []
+    monkeypatch.setattr(reloader, "start_parent_process", started.append)
+    env = {"NOT_A_WORKER": "1"}
+    assert reloader.run_with_reloader(lambda: None, env, "/nonexistent") == 0
+    assert started == [env]
+
+
+class Worker:
+    """A worker process that exits with a given status, as ``subprocess.Popen`` returns it."""
+
+    def __init__(self, status: int, command: list[str], env: dict[str, str]) -> None:
+        self.returncode: int | None = None
+        self._status = status
+        self.command = command
+        self.env = dict(env)
+
+    def communicate(self) -> tuple[None, None]:
+        self.returncode = self._status
+        return None, None
+
+
+def run_parent(*statuses: int) -> tuple[list[Worker], int | None]:
+    """Chalice's parent process with workers exiting with ``statuses``: the workers, the status."""
+    workers: list[Worker] = []
+    pending = list(statuses)
+
+    def popen(command: list[str], env: dict[str, str]) -> Worker:
+        workers.append(Worker(pending.pop(0), command, env))
+        return workers[-1]
+
+    try:
+        dev_server.start_parent_process({"HOME": "/home/x"}, popen)  # type: ignore[arg-type]
+    except SystemExit as exit_:
+        assert isinstance(exit_.code, int)
+        return workers, exit_.code
+    return workers, None
+
+
+def test_the_parent_restarts_its_worker_on_request_and_exits_with_its_status() -> None:
+    from chalice.cli.filewatch import RESTART_REQUEST_RC
+
+    workers, status = run_parent(RESTART_REQUEST_RC, dev_server.EXIT_NOT_STARTED)
+    assert status == dev_server.EXIT_NOT_STARTED
+    assert len(workers) == 2
+    for worker in workers:
+        assert worker.command == sys.argv, "the worker runs the parent's own command line"
+        assert worker.env == {"HOME": "/home/x", "CHALICE_WORKER": "true"}
+
+
+def test_the_parent_exits_0_after_its_worker_exited_0_and_128_plus_n_after_signal_n() -> None:
+    assert run_parent(0)[1] is None
+    assert run_parent(-signal.SIGKILL)[1] == 128 + signal.SIGKILL
+
+
+# -- the log stream --
+
+
+def serve_raw(request: bytes) -> tuple[bytes, list[dict[str, Any]]]:
+    """Send ``request`` to a gateway-handled Chalice server; the answer and the log lines."""
+    import app
+
+    config = Config.create(chalice_app=app.app)
+    server = LocalDevServer(app.app, config, "127.0.0.1", 0)
+    dev_server.use_gateway_handler(server)
+    thread = threading.Thread(target=server.server.serve_forever, daemon=True)
+    output = io.StringIO()
+    with contextlib.redirect_stdout(output):
+        thread.start()
+        try:
+            port = server.server.server_address[1]
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+                client.sendall(request)
+                answer = b""
+                while chunk := client.recv(65536):
+                    answer += chunk
+            deadline = time.monotonic() + 10
+            while '"http.access"' not in output.getvalue():
+                assert time.monotonic() < deadline, "no access line within 10 s"
+                time.sleep(0.01)
+        finally:
+            server.server.shutdown()
+            server.server.server_close()
+    return answer, [json.loads(line) for line in output.getvalue().splitlines()]
+
+
+def access_line(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    [line] = [line for line in lines if line["event"] == "http.access"]
+    return line
+
+
+def test_an_answered_request_has_one_access_line_with_the_route_not_the_path() -> None:
+    agent = "agent-" + "u" * 200
+    answer, lines = serve_raw(
+        b"GET /square/31337 HTTP/1.1\r\nHost: x\r\nUser-Agent: "
+        + agent.encode()
+        + b"\r\nConnection: close\r\n\r\n"
+    )
+    assert answer.startswith(b"HTTP/1.1 200"), answer
+    line = access_line(lines)
+    assert line["level"] == "INFO"
+    assert (line["method"], line["resource_path"], line["status"]) == (
+        "GET",
+        "/square/{number}",
+        200,
+    )
+    assert 0 <= line["duration_ms"] < 10_000
+    text = json.dumps(lines)
+    assert "31337" not in text, "the path carries the client's number: it is not logged"
+    assert agent not in text, "the user agent is client text of up to 10 KB: it is not logged"
+
+
+def test_the_gateway_s_refusal_and_the_standard_library_s_have_their_access_line() -> None:
+    _, lines = serve_raw(b"POST /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert access_line(lines) | {"duration_ms": 0} == access_line(lines) | {
+        "method": "POST",
+        "resource_path": None,
+        "status": 404,
+        "duration_ms": 0,
+    }
+    answer, lines = serve_raw(b"NOT A REQUEST LINE AT ALL\r\n\r\n")
+    assert b"400 - Bad request syntax" in answer, answer
+    assert access_line(lines)["status"] == 400
+
+
+def test_lines_written_through_logging_become_json_lines() -> None:
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record = logging.LogRecord(
+            "chalice.cli.reloader",
+            logging.ERROR,
+            __file__,
+            1,
+            "%s dev server.",
+            ("Restarting",),
+            sys.exc_info(),
+        )
+    line = json.loads(dev_server.JsonLines().format(record))
+    assert line["timestamp"] == logs.timestamp(record.created)
+    assert {k: line[k] for k in ("level", "event", "logger", "message")} == {
+        "level": "ERROR",
+        "event": "log",
+        "logger": "chalice.cli.reloader",
+        "message": "Restarting dev server.",
+    }
+    assert line["exception"].endswith("ValueError: boom")
+
+
+def test_an_sqs_endpoint_that_cannot_be_reached_leaves_queue_creation_to_the_engine(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import app
+
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        endpoint = f"http://127.0.0.1:{closed.getsockname()[1]}"  # nothing listens there
+    dev_server.create_declared_queues(app.api, {"AWS_ENDPOINT_URL_SQS": endpoint})
+    [line] = [json.loads(text) for text in capsys.readouterr().out.splitlines()]
+    assert (line["level"], line["event"], line["endpoint"]) == (
+        "WARNING",
+        "async.queues.not_created",
+        endpoint,
+    )

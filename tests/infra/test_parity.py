@@ -326,7 +326,9 @@ def test_a_second_function_with_two_parameters_matches(
 
 
 @pytest.mark.parametrize(
-    ("renderer", "read"), [(AWS_MODEL, "Event"), (LOCALSTACK, "RequestResponse")], ids=str
+    ("renderer", "read"),
+    [(AWS_MODEL, "Event"), (LOCALSTACK, "RequestResponse")],
+    ids=[AWS_MODEL.name, LOCALSTACK.name],
 )
 def test_of_a_repeated_header_aws_reads_the_last_value_and_localstack_the_first(
     synthesized: Synthesized, renderer: Renderer, read: str

@@ -3,7 +3,8 @@
 ``make test`` runs the short sizes; ``make soak`` sets ``SOAK_SIZE=full``.
 Each size can also be set on its own, e.g. ``SOAK_REQUESTS=3000``.
 Every test adds one summary line (counts only), printed at the end of the run
-under "reliability summary": ``docs/reliability.md`` quotes these lines.
+under "reliability summary" (:mod:`tests.support.summary`): ``docs/reliability.md``
+quotes these lines.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.support import summary
+
 SIZE_VARIABLE = "SOAK_SIZE"
 #: name -> (short, full)
 _SIZES = {
@@ -23,8 +26,6 @@ _SIZES = {
     "SOAK_SQS_RECORDS": (60, 450),
     "SOAK_FAULT_EVENTS": (2, 10),
 }
-
-_lines: list[str] = []
 
 
 @dataclass(frozen=True)
@@ -69,20 +70,12 @@ def sizes() -> Sizes:
 
 
 @pytest.fixture
-def report(sizes: Sizes) -> Callable[[str], None]:
+def report(sizes: Sizes, request: pytest.FixtureRequest) -> Callable[[str], None]:
     """Add one summary line to the end-of-run report (and print it at once, for ``-s``)."""
 
     def add(line: str) -> None:
         tagged = f"[{sizes.name}] {line}"
-        _lines.append(tagged)
+        summary.add(request.node, "reliability summary", tagged)
         print(tagged)
 
     return add
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Print the summary lines of the reliability tests that ran."""
-    if _lines:
-        terminalreporter.section("reliability summary")
-        for line in _lines:
-            terminalreporter.write_line(line)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 import stat
+import subprocess
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from chalice import cli
 
 from local_async.store import Store
 from tests.reliability.common import drain_store, exact_square, wait_until
-from tests.support.chalice_local import PROJECT_DIR, ChaliceLocal
+from tests.support.chalice_local import PROJECT_DIR, ChaliceLocal, user_environment
 from tests.support.declared import DEST, DLQ
 from tests.support.engine_e2e import engine_env
 from tests.support.moto_sqs import MotoSqs
@@ -69,9 +70,17 @@ def mode(path: Path) -> int:
 
 
 def test_make_run_and_chalice_local_default_to_loopback() -> None:
-    makefile = (PROJECT_DIR / "Makefile").read_text(encoding="utf-8")
-    recipe = makefile.split("\nrun:", 1)[1].split("\n\n", 1)[0]
-    assert "chalice local --host 127.0.0.1" in recipe
+    # Not from the environment: a shell's HOST (zsh sets one) must not widen the server.
+    run = subprocess.run(
+        ["make", "--dry-run", "--no-print-directory", "run"],
+        cwd=PROJECT_DIR,
+        env=user_environment({"HOST": "example.com"}),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert "-m local_async.dev_server --host 127.0.0.1 --port 8000" in run.stdout, run.stdout
     local = cli.cli.commands["local"]
     host = next(param for param in local.params if param.name == "host")
     assert host.default == "127.0.0.1"
@@ -138,15 +147,15 @@ def test_a_real_server_logs_no_number_payload_or_secret_and_keeps_its_store_priv
     forbidden = [*NUMBERS, *(str(exact_square(n)) for n in NUMBERS), canary]
     leaking = [line for line in map(json.dumps, entries) if any(f in line for f in forbidden)]
     secret_lines = [line for line in text.splitlines() if canary in line]
-    access_lines = [line for line in text.splitlines() if "GET /square/" in line]
+    access_lines = [entry for entry in entries if entry["event"] == "http.access"]
     report(
         f"security: {len(entries)} JSON log lines ({levels['INFO']} INFO, "
         f"{levels['WARNING']} WARNING, {levels['ERROR']} ERROR) over sync 200/502 and async "
         f"Success/DLQ: with the number, its square or the payload {len(leaking)}, with a "
         f"credential {len(secret_lines)}; store dir {oct(mode(state))}, "
         f"{len(files)} files {sorted({oct(m) for m in files.values()})}; chalice local listening "
-        f"on {', '.join(sorted(set(bound)))} only; chalice local's own access lines (stderr, "
-        f"with the path) {len(access_lines)}"
+        f"on {', '.join(sorted(set(bound)))} only; access lines {len(access_lines)}, each "
+        f"naming the route ({', '.join(sorted({str(a['resource_path']) for a in access_lines}))})"
     )
     assert levels["INFO"] > 0 and levels["WARNING"] > 0 and levels["ERROR"] > 0
     assert {entry["event"] for entry in entries} >= {

@@ -17,6 +17,20 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 CHALICE = Path(sys.executable).with_name("chalice")
 
 
+#: What a make that runs the tests passes down to the makes they run.
+_MAKE_VARIABLES = ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES")
+
+
+def user_environment(overrides: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This process's environment with ``overrides``, as a user's shell would give it to make.
+
+    Without the variables of the ``make test`` that may be running the tests:
+    its flags and its level would change what a nested ``make`` does and prints.
+    """
+    env = {name: value for name, value in os.environ.items() if name not in _MAKE_VARIABLES}
+    return {**env, **(overrides or {})}
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:
@@ -26,13 +40,19 @@ def free_port() -> int:
 
 
 class ChaliceLocal:
-    """One ``chalice local`` server in its own process group, on a free port."""
+    """One ``chalice local`` server in its own process group, on a free port.
+
+    With ``make_run``, started as a user starts it, ``make run PORT=...``
+    (autoreload on): ``project_dir`` must then hold the Makefile and ``.venv``
+    (:func:`tests.support.project.runnable_copy`).
+    """
 
     def __init__(
         self,
         env: Mapping[str, str] | None = None,
         *,
         autoreload: bool = False,
+        make_run: bool = False,
         port: int | None = None,
         log_path: Path | None = None,
         project_dir: Path = PROJECT_DIR,
@@ -40,15 +60,18 @@ class ChaliceLocal:
         self.port = port or free_port()
         self.project_dir = project_dir
         self.url = f"http://127.0.0.1:{self.port}"
-        self._env = {**os.environ, **(env or {})}
+        self._env = user_environment(env)
         self._autoreload = autoreload
+        self._make_run = make_run
         self._log_path = log_path
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 30.0) -> ChaliceLocal:
         """Start the server and wait until it answers HTTP."""
         command = [str(CHALICE), "local", "--host", "127.0.0.1", "--port", str(self.port)]
-        if not self._autoreload:
+        if self._make_run:
+            command = ["make", "--no-print-directory", "run", f"PORT={self.port}"]
+        elif not self._autoreload:
             command.append("--no-autoreload")
         log = open(self._log_path, "ab") if self._log_path else subprocess.DEVNULL  # noqa: SIM115
         self._process = subprocess.Popen(

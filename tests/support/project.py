@@ -44,6 +44,17 @@ def copy_project(destination: Path) -> Path:
     return destination
 
 
+def runnable_copy(destination: Path) -> Path:
+    """A copy of the project that ``make run`` serves, with this checkout's ``.venv``.
+
+    The ``.venv`` is a symbolic link, which ``chalice local``'s reloader does
+    not follow: installs elsewhere do not restart the copy's server.
+    """
+    project = copy_project(destination)
+    (project / ".venv").symlink_to(PROJECT_DIR / ".venv", target_is_directory=True)
+    return project
+
+
 def build_fixture_project(destination: Path) -> Path:
     """A copy of the project with the fixture's second function, its files generated.
 

@@ -3,23 +3,49 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chalicelib.async_api import logs
 
+ISO_8601_UTC_MILLISECONDS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z")
 
-def test_a_line_is_one_json_object_with_the_request_id(capsys: pytest.CaptureFixture[str]) -> None:
+
+def test_a_line_is_one_json_object_with_the_time_and_the_request_id(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = time.time()
     logs.log("function.done", "req-1", outcome="ok")
-    line = capsys.readouterr().out.strip()
-    assert json.loads(line) == {
+    after = time.time()
+    line = json.loads(capsys.readouterr().out)
+    written = line.pop("timestamp")
+    assert ISO_8601_UTC_MILLISECONDS.fullmatch(written), written
+    at = datetime.fromisoformat(written).timestamp()
+    assert before - 0.001 <= at <= after, (before, written, after)
+    assert line == {
         "level": "INFO",
         "event": "function.done",
         "request_id": "req-1",
         "outcome": "ok",
     }
+
+
+@given(st.floats(min_value=0, max_value=253402300799.999, allow_nan=False))
+def test_a_timestamp_is_the_instant_in_utc_cut_to_the_millisecond(at: float) -> None:
+    written = logs.timestamp(at)
+    assert ISO_8601_UTC_MILLISECONDS.fullmatch(written), written
+    moment = datetime.fromisoformat(written)
+    assert moment.tzinfo == UTC
+    exact = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=at)
+    # timedelta rounds to the microsecond: an instant 0.9996 ms past may read as 1 ms past.
+    assert timedelta(0) <= exact - moment <= timedelta(milliseconds=1), (at, written)
 
 
 def test_an_unknown_log_level_falls_back_to_info_and_says_so() -> None:
