@@ -186,6 +186,13 @@ UNSUPPORTED_MEDIA_TYPE = GatewayError(
     415, "UnsupportedMediaType", "the request's Content-Type is not application/json"
 )
 
+#: A REST API's largest payload, "10 MB" in API Gateway's quotas, in bytes.
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+#: A body over it: API Gateway's REQUEST_TOO_LARGE (413), with the stack's body.
+PAYLOAD_TOO_LARGE = GatewayError(
+    413, "RequestTooLarge", "the body is larger than API Gateway's 10 MB (10485760 bytes)"
+)
+
 
 def accepted_requests(routes: Sequence[str]) -> str:
     """What an API of these routes accepts, for the ``accepted`` of the gateway's answers."""
