@@ -263,15 +263,8 @@ class AsyncApi:
             try:
                 self._invoker.get().submit(function.name, event)
             except Exception as failure:  # the event was not accepted: say so, do not 202
-                logs.log("request.not_accepted", request_id, logging.ERROR, error=str(failure))
-                return _json(
-                    503,
-                    contract.error_body(
-                        event,
-                        "NotAccepted",
-                        "the event could not be queued; retry later",
-                        contract.RETRY_ACCEPTED,
-                    ),
+                return _retry_later(
+                    event, "NotAccepted", "the event could not be queued; retry later", failure
                 )
             return _json(202, contract.accepted_body(event))
 
@@ -282,15 +275,8 @@ class AsyncApi:
         try:
             payload = self._sync_invoker.get().invoke(function_name, event)
         except Exception as failure:  # the function was not run: say so, as for an event
-            logs.log("request.not_invoked", request_id, logging.ERROR, error=str(failure))
-            return _json(
-                503,
-                contract.error_body(
-                    event,
-                    "NotInvoked",
-                    "the function could not be invoked; retry later",
-                    contract.RETRY_ACCEPTED,
-                ),
+            return _retry_later(
+                event, "NotInvoked", "the function could not be invoked; retry later", failure
             )
         answer = contract.sync_answer(payload)
         if answer.error_type is None:
@@ -320,6 +306,18 @@ def _new_request_id() -> str:
     import uuid  # only where the gateway gives no request id: chalice local, the test client
 
     return str(uuid.uuid4())
+
+
+def _retry_later(event: contract.Event, error: str, message: str, failure: Exception) -> Response:
+    """A 503 with its log line: nothing was accepted or run, the same request may be sent again."""
+    logs.log(
+        "request.not_done",
+        str(event.get("api_request_id", "")),
+        logging.ERROR,
+        error=error,
+        reason=str(failure),
+    )
+    return _json(503, contract.error_body(event, error, message, contract.RETRY_ACCEPTED))
 
 
 def _json(status: int, body: contract.Body) -> Response:
