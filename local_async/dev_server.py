@@ -52,6 +52,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
@@ -70,6 +71,7 @@ from chalice.local import (
 
 from chalicelib.async_api import AsyncApi, contract, json_codec, logs
 from local_async import gateway
+from local_async.log_output import GatheredLines
 from local_async.settings import SQS_ENDPOINT_VARIABLE
 
 #: The exit status when the server does not start (a port, a setting, the store).
@@ -120,6 +122,9 @@ def serve(api: AsyncApi, server: LocalDevServer, env: Mapping[str, str] = os.env
     except Exception as problem:  # a setting, .chalice/config.json, the store...
         refuse(str(problem) or type(problem).__name__)
     create_declared_queues(api, env)
+    lines = GatheredLines()
+    lines.start()
+    logs.send_lines_to(lines)
     logs.log("server.started", "", url=f"http://{server.host}:{server.port}")
     server.server.serve_forever()
 
@@ -203,10 +208,12 @@ def use_gateway_handler(server: LocalDevServer) -> None:
     if not (
         isinstance(chalice_handler, functools.partial)
         and chalice_handler.func is ChaliceRequestHandler
+        and not chalice_handler.args
     ):
         raise RuntimeError(f"Chalice's local server has changed: {chalice_handler!r}")
+    # One edge for the server: Chalice builds its gateway (and route matcher) per connection.
     server.server.RequestHandlerClass = functools.partial(
-        GatewayRequestHandler, *chalice_handler.args, **chalice_handler.keywords
+        GatewayRequestHandler, edge=Edge(**chalice_handler.keywords)
     )
 
 
@@ -252,12 +259,17 @@ def main(arguments: Sequence[str]) -> None:
 class RawSegmentRouteMatcher(RouteMatcher):
     """Chalice's route matcher with API Gateway's segments: ``;`` is part of a segment."""
 
+    def __init__(self, routes: gateway.Routes) -> None:
+        super().__init__(list(routes.methods))
+        self._routes = routes
+
     def match_route(self, url: str) -> MatchResult:
         """The route of ``url``, its raw path parameters and query; ValueError if none."""
-        matched = gateway.match(self.route_urls, url)
+        matched = self._routes.match(url)
         if matched is None:
             raise ValueError(f"No matching route found for: {url}")
-        return MatchResult(matched.route, matched.parameters, matched.query)
+        # Copies: Chalice hands them to the route, the edge keeps its own.
+        return MatchResult(matched.route, dict(matched.parameters), dict(matched.query))
 
 
 class Answer(NamedTuple):
@@ -279,22 +291,21 @@ class Edge:
     """
 
     def __init__(self, app_object: Any, config: Any) -> None:
-        self._routes = {route: list(methods) for route, methods in app_object.routes.items()}
+        self._routes = gateway.Routes(app_object.routes)
+        self._accepted = contract.accepted_requests(list(self._routes.methods))
         self._local_gateway = LocalGateway(app_object, config)
         self._local_gateway.event_converter = LambdaEventConverter(
-            RawSegmentRouteMatcher(list(self._routes)), app_object.api.binary_types
+            RawSegmentRouteMatcher(self._routes), app_object.api.binary_types
         )
 
     def answer(
         self, method: str, target: str, lines: Sequence[tuple[str, str]], body: bytes | None
     ) -> Answer:
         """The answer to ``method`` on ``target`` with these header lines (repeats included)."""
-        refused = gateway.refusal(method, target, lines, self._routes)
-        if refused is not None:
-            accepted = contract.accepted_requests(list(self._routes))
-            error = contract.gateway_error_body(refused, accepted, str(uuid.uuid4()))
-            return Answer(refused.status, {}, json_codec.dumps(error).encode("utf-8"))
-        matched = gateway.match(self._routes, target)
+        matched = self._routes.screen(method, target, lines)
+        if isinstance(matched, contract.GatewayError):
+            error = contract.gateway_error_body(matched, self._accepted, str(uuid.uuid4()))
+            return Answer(matched.status, {}, json_codec.dumps(error).encode("utf-8"))
         try:
             response = self._local_gateway.handle_request(
                 method=method, path=target, headers=gateway.single_values(lines), body=body
@@ -307,16 +318,22 @@ class Edge:
         elif isinstance(payload, str):
             payload = payload.encode("utf-8")
         headers = {**response["headers"], **response["multiValueHeaders"]}
-        route = matched.route if matched else None
-        return Answer(response["statusCode"], headers, payload or b"", route)
+        return Answer(response["statusCode"], headers, payload or b"", matched.route)
+
+
+#: The ``Date`` header's text, as the standard library writes it (RFC 9110's IMF-fixdate).
+_HTTP_DATE = logs.PerSecond(lambda second: formatdate(second, usegmt=True))
 
 
 class GatewayRequestHandler(BaseHTTPRequestHandler):
-    """``chalice local``'s request handler: every request answered by an :class:`Edge`.
+    """``chalice local``'s request handler: every request answered by the server's :class:`Edge`.
 
     Answers keep-alive clients without delay: without TCP_NODELAY each response
     on a kept-alive connection waits for the client's delayed ACK (about 40 ms
-    on Linux), one client gets ~23 requests/s. Every method, also those the
+    on Linux), one client gets ~23 requests/s. An answer's status line, headers
+    and body leave in one write, as the standard library advises with
+    TCP_NODELAY (its ``wbufsize``): Chalice's handler makes two system calls
+    and two TCP segments of them. Every method, also those the
     standard library has no ``do_`` method for (TRACE, QUERY...), goes through
     the edge, which answers undeclared ones with the gateway's JSON 404.
 
@@ -329,12 +346,12 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
+    #: Buffered: the standard library flushes after each request (``handle_one_request``).
+    wbufsize = -1
 
-    def __init__(
-        self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any
-    ) -> None:
-        # The base class serves the request in its __init__: the edge is built first.
-        self._edge = Edge(app_object, config)
+    def __init__(self, request: Any, client_address: Any, server: Any, edge: Edge) -> None:
+        # The base class serves the request in its __init__: the edge is set first.
+        self._edge = edge
         super().__init__(request, client_address, server)
 
     def __getattr__(self, name: str) -> Any:
@@ -367,6 +384,18 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         """Write nothing: the standard library's plain-text lines give way to the access line."""
+
+    def handle_expect_100(self) -> bool:
+        """Send ``100 Continue`` at once: the client waits for it before it sends the body."""
+        accepted = super().handle_expect_100()
+        self.wfile.flush()
+        return accepted
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header's value, formatted once per second of the clock."""
+        if timestamp is not None:
+            return super().date_time_string(timestamp)
+        return _HTTP_DATE(int(time.time()))
 
     def _log_access(self, status: int) -> None:
         started = self._started if self._started is not None else time.perf_counter()

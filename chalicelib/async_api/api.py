@@ -228,7 +228,9 @@ class AsyncApi:
             request = self.app.current_request
             assert request is not None, "Chalice sets current_request for every route call"
             context = request.context
-            request_id = context.get("requestId") or _new_request_id()
+            # chalice local and Chalice's test client have no API request id; the Lambda
+            # context Chalice's local gateway makes for each request has a fresh UUID.
+            request_id = context.get("requestId") or request.lambda_context.aws_request_id
             header = request.headers.get(contract.INVOCATION_TYPE_HEADER)
             event = contract.build_event(
                 path_parameters={parameter: raw[parameter] for parameter in names},
@@ -278,12 +280,6 @@ class AsyncApi:
         if self._env.get("AWS_LAMBDA_FUNCTION_NAME"):
             return lambda_event_invoker(self._env)
         return self._local_invoker(self.functions, self._env)
-
-
-def _new_request_id() -> str:
-    import uuid  # only where the gateway gives no request id: chalice local, the test client
-
-    return str(uuid.uuid4())
 
 
 def _json(status: int, body: contract.Body) -> Response:
