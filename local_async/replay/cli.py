@@ -209,7 +209,7 @@ def main(
     err: TextIO = sys.stderr,
     clock: Callable[[], float] = time.time,
     functions: Sequence[AsyncFunction] | None = None,
-    aws_session: Callable[[], Any] | None = None,
+    aws_session: Callable[[Mapping[str, str]], Any] | None = None,
 ) -> int:
     """Run the command; return its exit status.
 
@@ -311,7 +311,7 @@ def _open(
     clock: Callable[[], float],
     functions: Sequence[AsyncFunction],
     chosen: Sequence[AsyncFunction],
-    aws_session: Callable[[], Any],
+    aws_session: Callable[[Mapping[str, str]], Any],
     err: TextIO,
 ) -> Place:
     if args.source == AWS:
@@ -389,7 +389,7 @@ def _deployed_stack(
     args: argparse.Namespace,
     functions: Sequence[AsyncFunction],
     chosen: Sequence[AsyncFunction],
-    aws_session: Callable[[], Any],
+    aws_session: Callable[[Mapping[str, str]], Any],
     env: Mapping[str, str],
     err: TextIO,
 ) -> Place:
@@ -397,12 +397,15 @@ def _deployed_stack(
     for variable in sorted(v for v in env if v.startswith("AWS_ENDPOINT_URL")):
         print(f"note: {variable} is set: boto3 sends those calls to {env[variable]}", file=err)
     try:
-        session = aws_session()
+        session = aws_session(env)
         cloudformation, sqs, lambda_ = (
             session.client(service) for service in ("cloudformation", "sqs", "lambda")
         )
     except AWS_ERRORS as problem:  # no region, a profile that does not exist...
-        raise ReplayError(f"cannot use AWS: {describe(problem)}") from None
+        raise ReplayError(
+            f"cannot use AWS: {describe(problem)} (the region comes from AWS_REGION, "
+            "AWS_DEFAULT_REGION or the profile; the credentials from boto3's usual places)"
+        ) from None
     outputs = stack_outputs(cloudformation, stack)
 
     def output(function: AsyncFunction, suffix: str) -> str:
@@ -438,7 +441,11 @@ def _deployed_stack(
     )
 
 
-def _boto3_session() -> Any:
+def _boto3_session(env: Mapping[str, str]) -> Any:
+    """boto3's ordinary session; the region from ``AWS_REGION`` too, as Lambda sets it.
+
+    botocore itself reads ``AWS_DEFAULT_REGION`` and the profile's region only.
+    """
     import boto3
 
-    return boto3.session.Session()
+    return boto3.session.Session(region_name=env.get("AWS_REGION") or None)

@@ -14,6 +14,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from local_async.replay.cli import NAME_OUTPUT, ON_FAILURE_QUEUE_URL_OUTPUT, stack_output_key
 from tests.engine.helpers import DLQ, SQUARE
 from tests.support.fake_lambda import FakeLambda, fake_lambda
@@ -183,3 +185,28 @@ def test_a_stack_without_the_outputs_is_refused_saying_which(moto: MotoSqs, tmp_
     assert f"error: cannot describe the stack {STACK}: ValidationError" in missing.stderr
     assert other.returncode == 2
     assert "error: the stack another-stack has no output GetSquareFnName" in other.stderr
+
+
+@pytest.mark.parametrize("variable", ["AWS_REGION", "AWS_DEFAULT_REGION"])
+def test_the_region_is_read_from_either_variable(
+    moto: MotoSqs, tmp_path: Path, variable: str
+) -> None:
+    url = deploy(moto)
+    put_failures(moto, url, ["id-0"])
+    with fake_lambda() as lambda_:
+        env = aws_env(moto, lambda_, tmp_path)
+        del env["AWS_DEFAULT_REGION"]
+        done = replay("--from", "aws", env={**env, variable: "us-east-1"})
+    assert done.returncode == 0, done.stderr
+    assert api_ids(lambda_.invocations) == ["id-0"]
+
+
+def test_without_a_region_the_refusal_says_where_one_comes_from(
+    moto: MotoSqs, tmp_path: Path
+) -> None:
+    with fake_lambda() as lambda_:
+        env = aws_env(moto, lambda_, tmp_path)
+        del env["AWS_DEFAULT_REGION"]
+        done = replay("--from", "aws", env=env)
+    assert done.returncode == 2
+    assert "AWS_REGION, AWS_DEFAULT_REGION or the profile" in done.stderr
