@@ -49,25 +49,44 @@ class Cost(NamedTuple):
 COSTS = (
     Cost("a request, less the wait for it", ("http/server.py:handle_one_request",)),
     Cost("- waiting for and reading the request line", ("socket.py:readinto",)),
-    Cost("- request line and headers (http.server, email parser)", ("http/server.py:parse_request",)),
+    Cost(
+        "- request line and headers (http.server, email parser)", ("http/server.py:parse_request",)
+    ),
     Cost("- the answer's status line and headers", ("http/server.py:send_response",)),
-    Cost("- API Gateway's edge: limits, route, media type", ("local_async/gateway.py:refusal", "local_async/gateway.py:screen")),
-    Cost("- route matching (edge and Chalice)", ("local_async/gateway.py:match", "local_async/gateway.py:_match", "chalice/local.py:match_route")),
+    Cost(
+        "- API Gateway's edge: limits, route, media type",
+        ("local_async/gateway.py:refusal", "local_async/gateway.py:screen"),
+    ),
+    Cost(
+        "- route matching (edge and Chalice)",
+        (
+            "local_async/gateway.py:match",
+            "local_async/gateway.py:_match",
+            "chalice/local.py:match_route",
+        ),
+    ),
     Cost("- Chalice's local gateway, the route included", ("chalice/local.py:handle_request",)),
-    Cost("-- Chalice's Lambda context (a uuid4, config look-ups)", ("chalice/local.py:_generate_lambda_context",)),
+    Cost(
+        "-- Chalice's Lambda context (a uuid4, config look-ups)",
+        ("chalice/local.py:_generate_lambda_context",),
+    ),
     Cost("-- the route", ("chalicelib/async_api/api.py:view",)),
-    Cost("--- the function (contract, domain handler)", ("chalicelib/async_api/processor.py:process",)),
+    Cost(
+        "--- the function (contract, domain handler)",
+        ("chalicelib/async_api/processor.py:process",),
+    ),
     Cost("--- the engine's submit (SQLite commit)", ("local_async/engine.py:submit",)),
     Cost("--- JSON bodies (json_codec.dumps)", ("chalicelib/async_api/json_codec.py:dumps",)),
     Cost("--- a request id (uuid4)", ("chalicelib/async_api/api.py:_new_request_id",)),
     Cost("- JSON log lines (logs.log)", ("chalicelib/async_api/logs.py:log",)),
     Cost("-- their timestamps", ("chalicelib/async_api/logs.py:timestamp",)),
     Cost("-- written and flushed (stdout)", ("chalicelib/async_api/logs.py:write_to_stdout",)),
+    Cost(
+        "-- stdout flushes, wherever called", ("~:<method 'flush' of '_io.TextIOWrapper' objects>",)
+    ),
     Cost("- the access line", ("local_async/dev_server.py:_log_access",)),
     Cost("- Chalice's plain-text access line (stderr)", ("http/server.py:log_message",)),
     Cost("- the answer written to the socket", ("socket.py:write", "socketserver.py:write")),
-    Cost("the edge built, once per connection", ("local_async/dev_server.py:__init__",)),
-    Cost("engine threads (claim, run, record)", ("local_async/engine.py:_work",)),
     Cost("log lines written by their thread", ("local_async/log_output.py:_write_gathered",)),
 )
 
@@ -142,10 +161,10 @@ def serve_profiled(project: Path, port: int, stats_path: Path) -> None:
         finally:
             profiles.append(profile)  # only once the thread's work is over
 
-    threading.Thread.run = profiled_run  # type: ignore[method-assign]
+    threading.Thread.run = profiled_run  # type: ignore[method-assign,assignment]
     os.environ["AWS_CHALICE_CLI_MODE"] = "true"
     # app.py recognises chalice local by its command line (chalicelib.async_api.runtime).
-    sys.argv = [str(workspace.CHALICE), "local"]
+    sys.argv[:] = [str(workspace.CHALICE), "local"]
     from chalice.cli.factory import CLIFactory
 
     factory = CLIFactory(str(project))
@@ -189,7 +208,15 @@ def profile(
     log_path = scratch / f"{project.name}.log"
     with log_path.open("ab") as log:
         server = subprocess.Popen(
-            [sys.executable, "-m", "bench.profile", "--serve", str(project), str(port), str(stats_path)],
+            [
+                sys.executable,
+                "-m",
+                "bench.profile",
+                "--serve",
+                str(project),
+                str(port),
+                str(stats_path),
+            ],
             cwd=project,
             env=env,
             stdin=subprocess.PIPE,

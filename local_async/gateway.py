@@ -94,7 +94,7 @@ class Routes:
         last target is remembered with its answer: the edge and then Chalice's
         local gateway match the same target, one after the other.
         """
-        last = getattr(self._last, "matched", None)
+        last: tuple[str, Matched | None] | None = getattr(self._last, "matched", None)
         if last is not None and last[0] == target:
             return last[1]
         matched = self._match(target)
@@ -140,25 +140,6 @@ class Routes:
                     return contract.UNSUPPORTED_MEDIA_TYPE
                 break
         return matched
-
-
-def match(routes: Iterable[str], target: str) -> Matched | None:
-    """The route of ``routes`` (resource paths) that matches ``target``, or None: see :class:`Routes`."""
-    return Routes(dict.fromkeys(routes, ())).match(target)
-
-
-def refusal(
-    method: str,
-    target: str,
-    lines: Sequence[tuple[str, str]],
-    routes: Mapping[str, Iterable[str]],
-) -> contract.GatewayError | None:
-    """The gateway's answer to a request no route may see, or None to pass it on.
-
-    ``routes`` maps each resource path to its declared methods.
-    """
-    screened = Routes(routes).screen(method, target, lines)
-    return screened if isinstance(screened, contract.GatewayError) else None
 
 
 def _media_type(content_type: str) -> str:

@@ -51,12 +51,12 @@ class GatheredLines:
     def __call__(self, text: str) -> None:
         """Take ``text`` (whole lines) to write soon, or at once once closed."""
         with self._lock:
+            self._lines.append(text)
+            first = len(self._lines) == 1
             closed = self._closed
-            if not closed:
-                self._lines.append(text)
-                first = len(self._lines) == 1
         if closed:
-            self._output(text)
+            # Through the same queue: a line logged while close() writes comes after it.
+            self._write_gathered()
         elif first:
             self._waiting.set()
 

@@ -230,6 +230,7 @@ class AsyncApi:
             context = request.context
             # chalice local and Chalice's test client have no API request id; the Lambda
             # context Chalice's local gateway makes for each request has a fresh UUID.
+            assert request.lambda_context is not None, "Chalice passes the handler's context"
             request_id = context.get("requestId") or request.lambda_context.aws_request_id
             header = request.headers.get(contract.INVOCATION_TYPE_HEADER)
             event = contract.build_event(
