@@ -75,7 +75,7 @@ def header_value_bytes(lines: Iterable[tuple[str, str]]) -> int:
 class Routes:
     """The API's resource paths and their methods, split once: matched and checked per request.
 
-    ``methods`` maps each resource path (``/square/{number}``) to its declared
+    ``methods`` maps each resource path (``/items/{id}``) to its declared
     methods. One instance serves every request of a server, from any thread.
     """
 

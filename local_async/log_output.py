@@ -4,8 +4,8 @@
 a Lambda function must. ``chalice local`` logs three lines a request (the
 route's ``request.received`` and ``function.done``, the access line), and each
 flush is a system call for which the thread gives the GIL away and waits to
-get it back: with several clients, about a tenth of the server's CPU per
-request (docs/benchmarks.md). :class:`GatheredLines` takes the lines instead
+get it back, behind the other clients' threads (docs/benchmarks.md, "Where a
+request's time goes"). :class:`GatheredLines` takes the lines instead
 (``logs.send_lines_to``), and one thread writes those gathered over
 :data:`GATHER_SECONDS`, in the order they were logged, with one write.
 
