@@ -7,7 +7,7 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from datetime import UTC, datetime
 from importlib import metadata
@@ -176,19 +176,14 @@ class Bench:
         """``import app`` in a fresh interpreter."""
         log(f"import app, fresh interpreters, {self.sizes.import_pairs} pairs")
         ours, theirs = build.import_times([project, hello], repeats=self.sizes.import_pairs)
-        # Each pair ran back to back: the median of the pairs' ratios is steadier
-        # than the ratio of the medians when the machine's load drifts.
-        paired = Summary.of([mine / hers for mine, hers in zip(ours, theirs, strict=True)])
-        self.rows.append(
-            Row(
-                "`import app`, fresh interpreter (ms) vs hello-world's",
-                Summary.of([1000 * s for s in ours]),
-                Summary.of([1000 * s for s in theirs]),
-                fixed(1),
-                comparison=f"{paired.median:.2f}x (paired)",
-                target=f"<= {IMPORT_RATIO:g}x",
-                met=paired.median <= IMPORT_RATIO,
-            )
+        self._paired(
+            "`import app`, fresh interpreter (ms) vs hello-world's",
+            [1000 * s for s in ours],
+            [1000 * s for s in theirs],
+            fixed(1),
+            show="{:.2f}x",
+            target=f"<= {IMPORT_RATIO:g}x",
+            met=lambda paired: paired <= IMPORT_RATIO,
         )
 
     def package_size(self) -> None:
@@ -321,20 +316,15 @@ class Bench:
                 Summary.of(best),
                 fixed(0),
             )
-            # Each repeat measured both servers back to back: the median of the pairs'
-            # ratios is steadier than the ratio of the medians on a loaded machine.
-            paired = Summary.of([mine / hers for mine, hers in zip(my_cpu, best_cpu, strict=True)])
-            self.rows.append(
-                Row(
-                    f"server CPU per request (us), {clients} {noun}: `GET /square/12` "
-                    "vs hello-world with TCP_NODELAY",
-                    Summary.of(my_cpu),
-                    Summary.of(best_cpu),
-                    fixed(0),
-                    comparison=f"{paired.median:.2f}x (paired)",
-                    target=f"<= {ROUTE_CPU_RATIO:g}x",
-                    met=paired.median <= ROUTE_CPU_RATIO,
-                )
+            self._paired(
+                f"server CPU per request (us), {clients} {noun}: `GET /square/12` "
+                "vs hello-world with TCP_NODELAY",
+                my_cpu,
+                best_cpu,
+                fixed(0),
+                show="{:.2f}x",
+                target=f"<= {ROUTE_CPU_RATIO:g}x",
+                met=lambda paired: paired <= ROUTE_CPU_RATIO,
             )
 
     def engine_over_http(self, server: DevServer, state: Path) -> None:
@@ -350,18 +340,15 @@ class Bench:
             # Back to back: the machine's drifting load disturbs a pair's ratio less.
             alone.append(self._engine_alone(self.sizes.engine_runs + run))
             through.append(serving.engine_over_http(server, state, 8, per_client))
-        share = Summary.of([mine / hers for mine, hers in zip(through, alone, strict=True)])
-        self.rows.append(
-            Row(
-                "local engine through chalice local, 8 clients, accepted-to-record (events/s) "
-                "vs the engine alone",
-                Summary.of(through),
-                Summary.of(alone),
-                fixed(0),
-                comparison=f"{share.median:.0%} (paired)",
-                target=f">= {ENGINE_THROUGH_SERVER_SHARE:.0%}",
-                met=share.median >= ENGINE_THROUGH_SERVER_SHARE,
-            )
+        self._paired(
+            "local engine through chalice local, 8 clients, accepted-to-record (events/s) "
+            "vs the engine alone",
+            through,
+            alone,
+            fixed(0),
+            show="{:.0%}",
+            target=f">= {ENGINE_THROUGH_SERVER_SHARE:.0%}",
+            met=lambda share: share >= ENGINE_THROUGH_SERVER_SHARE,
         )
 
     def reloads(self, ours: DevServer, theirs: DevServer) -> None:
@@ -443,6 +430,35 @@ class Bench:
         if state is not None:
             env["ASYNC_STATE_DIR"] = str(state)
         return DevServer(project, env, self.root / f"{name}.log")
+
+    def _paired(
+        self,
+        measure: str,
+        ours: Sequence[float],
+        theirs: Sequence[float],
+        formatter: Formatter,
+        *,
+        show: str,
+        target: str,
+        met: Callable[[float], bool],
+    ) -> None:
+        """A row comparing runs made in pairs, back to back, by the median of the pairs' ratios.
+
+        Steadier than the ratio of the medians when the machine's load drifts.
+        ``show`` formats that median (``"{:.2f}x"``); ``met`` says if it meets ``target``.
+        """
+        paired = Summary.of([mine / hers for mine, hers in zip(ours, theirs, strict=True)]).median
+        self.rows.append(
+            Row(
+                measure,
+                Summary.of(ours),
+                Summary.of(theirs),
+                formatter,
+                comparison=show.format(paired) + " (paired)",
+                target=target,
+                met=met(paired),
+            )
+        )
 
     def _compare(
         self,
