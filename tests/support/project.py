@@ -34,13 +34,16 @@ _IGNORED = shutil.ignore_patterns(
 )
 
 
-def copy_project(destination: Path) -> Path:
-    """A copy of the project's code and configuration (no .venv, no caches, no tests)."""
+def copy_project(destination: Path, source: Path = PROJECT_DIR) -> Path:
+    """A copy of the project's code and configuration (no .venv, no caches, no tests).
+
+    ``source`` is another checkout to copy instead of this one (an older commit).
+    """
     destination.mkdir(parents=True, exist_ok=True)
     for name in _FILES:
-        shutil.copy2(PROJECT_DIR / name, destination / name)
+        shutil.copy2(source / name, destination / name)
     for directory in _DIRECTORIES:
-        shutil.copytree(PROJECT_DIR / directory, destination / directory, ignore=_IGNORED)
+        shutil.copytree(source / directory, destination / directory, ignore=_IGNORED)
     return destination
 
 
