@@ -115,6 +115,15 @@ def settled(result: Any, failure: BaseException | None, request_id: str) -> Succ
     """The outcome of a handler that returned ``result`` or raised ``failure``."""
     if failure is not None:
         return Failed(records.exception_error(failure, request_id))
+    if not isinstance(result, bytes):
+        # Most results: the runtime's own text, when it has no NaN or Infinity to refuse.
+        try:
+            text = lambda_payload(result)
+        except Exception:  # refused: marshal_problem, below, says why
+            pass
+        else:
+            if "NaN" not in text.text and "Infinity" not in text.text:
+                return Succeeded(text)
     problem = marshal_problem(result)
     if problem is not None:
         return Failed(records.marshal_error(request_id, problem))
