@@ -54,6 +54,11 @@ class Synthesized:
         }
 
     def resource(self, resource_type: str) -> tuple[str, dict[str, Any]]:
+        """The stack's one resource of a type it has once (the API, the alarm topic).
+
+        Per-function resources are many when a user declares functions next to
+        the example: tests find those by their function (``resource_id``).
+        """
         (found,) = self.resources(resource_type).items()
         return found
 
