@@ -76,7 +76,8 @@ def page_modules() -> dict[str, str]:
 
 def page_function_name() -> str:
     """The name of the function the page declares (its handler's, ``build_report_fn``)."""
-    (name,) = re.findall(r"^def (\w+)\(", page_blocks()["app.py: declaration"], re.MULTILINE)
+    names: list[str] = re.findall(r"^def (\w+)\(", page_blocks()["app.py: declaration"], re.M)
+    (name,) = names
     return name
 
 
