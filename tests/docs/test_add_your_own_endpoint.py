@@ -20,6 +20,7 @@ import pytest
 from tests.support.chalice_local import user_environment
 from tests.support.project import (
     PAGE,
+    build_fixture_project,
     copy_project,
     declares_page_function,
     follow_steps_1_and_2,
@@ -66,16 +67,7 @@ def test_following_steps_1_and_2_twice_declares_the_function_once(tmp_path: Path
 
 
 def test_with_the_page_s_function_declared_the_project_s_checks_pass(tmp_path: Path) -> None:
-    project = follow_steps_1_and_2(copy_project(tmp_path / "project", with_tests=True))
-    generate = subprocess.run(
-        [sys.executable, "-m", "infrastructure.generate"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert generate.returncode == 0, generate.stderr  # step 3, `make generate`
+    project = build_fixture_project(tmp_path / "project", with_tests=True)
     # The checks run as in a checkout of their own, not as part of this session's workers.
     env = {name: value for name, value in os.environ.items() if not name.startswith("PYTEST_")}
     checks = subprocess.run(

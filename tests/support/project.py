@@ -108,14 +108,15 @@ def follow_steps_1_and_2(project: Path) -> Path:
     return project
 
 
-def build_fixture_project(destination: Path) -> Path:
+def build_fixture_project(destination: Path, *, with_tests: bool = False) -> Path:
     """A copy of the project with the page's function added, its files generated.
 
     ``python -m infrastructure.generate`` writes the function's entries in
     ``.chalice/config.json``, its IAM policy and the OpenAPI document, as a
-    user runs ``make generate`` after adding a function.
+    user runs ``make generate`` (step 3) after adding a function.
+    ``with_tests``: as for :func:`copy_project`.
     """
-    project = follow_steps_1_and_2(copy_project(destination))
+    project = follow_steps_1_and_2(copy_project(destination, with_tests=with_tests))
     subprocess.run(
         [sys.executable, "-m", "infrastructure.generate"],
         cwd=project,
