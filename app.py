@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from chalice.app import Chalice
 
 from chalicelib.async_api import AsyncApi, AsyncFunction, AsyncInvokeConfig, AsyncRequest, Result
-from chalicelib.async_api.invokers import AsyncInvoker
+from chalicelib.async_api.invokers import AsyncInvoker, SyncInvoker
 from chalicelib.async_api.runtime import is_chalice_local
 from chalicelib.square import handler as square
 
@@ -30,8 +30,15 @@ def local_engine(functions: Sequence[AsyncFunction], env: Mapping[str, str]) -> 
     return engine_for(functions, env)
 
 
+def local_sync_invoker(functions: Sequence[AsyncFunction], env: Mapping[str, str]) -> SyncInvoker:
+    """Synchronous calls under ``chalice local`` and the test client, never Lambda."""
+    from local_async import sync_invoker_for  # local-only: not in the Lambda zip
+
+    return sync_invoker_for(functions, env)
+
+
 app = Chalice(app_name="serverless-async-lambda-api")
-api = AsyncApi(app, local_invoker=local_engine)
+api = AsyncApi(app, local_invoker=local_engine, local_sync_invoker=local_sync_invoker)
 
 #: get_square_fn's Lambda timeout: its simulated work (SQUARE_WORK_SECONDS) ends before it.
 SQUARE_TIMEOUT_SECONDS = 60

@@ -167,7 +167,7 @@ def api_handler_policy(
         "Statement": [
             _logs_statement(deployed_name(app_name, stage)),
             {
-                "Sid": "InvokeDeclaredFunctionsAsynchronously",
+                "Sid": "InvokeDeclaredFunctions",
                 "Effect": "Allow",
                 "Action": "lambda:InvokeFunction",
                 "Resource": [

@@ -1,7 +1,9 @@
 """Local-only emulation of Lambda's asynchronous invocation (not in the Lambda zip).
 
-``chalice local`` and Chalice's test client hand ``InvocationType: Event``
-calls to :func:`engine_for`'s engine: the event is stored durably and the
+``chalice local`` and Chalice's test client run synchronous calls with
+:func:`sync_invoker_for`'s invoker (the function's own timeout, Lambda's
+marshaller and error objects), and hand ``InvocationType: Event`` calls to
+:func:`engine_for`'s engine: the event is stored durably and the
 route answers 202; workers run the declared function with Lambda's retries,
 event age limit and destinations, as declared with ``@api.function``. Records
 go to an embedded store (read them with ``python -m local_async.receive``) or,
@@ -18,6 +20,7 @@ from collections.abc import Mapping, Sequence
 from functools import partial
 
 from chalicelib.async_api.declaration import AsyncFunction
+from chalicelib.async_api.runtime import stage
 from local_async.destinations import (
     SqsEndpoint,
     check_endpoint,
@@ -26,8 +29,9 @@ from local_async.destinations import (
 )
 from local_async.engine import Engine, EngineFunction
 from local_async.function_config import read_local_function
-from local_async.settings import PROJECT_DIR, EngineSettings
+from local_async.settings import PROJECT_DIR, EngineSettings, region
 from local_async.store import Store
+from local_async.synchronous import LocalSyncInvoker
 
 
 def engine_for(functions: Sequence[AsyncFunction], env: Mapping[str, str]) -> Engine:
@@ -38,18 +42,9 @@ def engine_for(functions: Sequence[AsyncFunction], env: Mapping[str, str]) -> En
     when a setting, ``.chalice/config.json`` or the store cannot be used.
     """
     settings = EngineSettings.from_environment(env)
-    engine_functions = [
-        EngineFunction(
-            declaration=function,
-            local=read_local_function(
-                PROJECT_DIR,
-                stage=settings.stage,
-                region=settings.region,
-                function_name=function.name,
-            ),
-        )
-        for function in functions
-    ]
+    engine_functions = _with_lambda_identity(
+        functions, stage=settings.stage, region=settings.region
+    )
     endpoint_url = settings.sqs_endpoint_url
     connect = None
     if endpoint_url is not None:
@@ -67,6 +62,31 @@ def engine_for(functions: Sequence[AsyncFunction], env: Mapping[str, str]) -> En
         concurrency=settings.concurrency,
         connect_sqs=connect,
     )
+
+
+def sync_invoker_for(
+    functions: Sequence[AsyncFunction], env: Mapping[str, str]
+) -> LocalSyncInvoker:
+    """The invoker of ``functions``' synchronous calls, as configured by ``env`` (stage, region).
+
+    Raises ``FunctionConfigError`` (a ``ValueError``) when ``.chalice/config.json``
+    cannot describe a function.
+    """
+    return LocalSyncInvoker(_with_lambda_identity(functions, stage=stage(env), region=region(env)))
+
+
+def _with_lambda_identity(
+    functions: Sequence[AsyncFunction], *, stage: str, region: str
+) -> list[EngineFunction]:
+    return [
+        EngineFunction(
+            declaration=function,
+            local=read_local_function(
+                PROJECT_DIR, stage=stage, region=region, function_name=function.name
+            ),
+        )
+        for function in functions
+    ]
 
 
 def _connect_sqs(*, endpoint_url: str, region: str, aws_credentials: bool) -> SqsEndpoint:

@@ -83,9 +83,38 @@ def run_attempt(
         if monotonic() >= deadline:
             return Failed(records.timeout_error(request_id, timeout_seconds))
     failure = future.exception()
+    return settled(None if failure is not None else future.result(), failure, request_id)
+
+
+def run_on_this_thread(
+    handler: Handler,
+    event: Any,
+    context: Any,
+    *,
+    request_id: str,
+    timeout_seconds: float,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> Succeeded | Failed:
+    """Call ``handler(event, context)`` on the calling thread; time it out once it returns.
+
+    For synchronous calls: no thread is started per call, and the answer is
+    Lambda's (``Sandbox.Timedout`` past ``timeout_seconds``), but a function
+    that runs late is waited for, since a Python thread cannot be stopped.
+    """
+    started = monotonic()
+    try:
+        result, failure = handler(event, context), None
+    except BaseException as raised:  # the function's failure, whatever it is
+        result, failure = None, raised
+    if monotonic() - started > timeout_seconds:
+        return Failed(records.timeout_error(request_id, timeout_seconds))
+    return settled(result, failure, request_id)
+
+
+def settled(result: Any, failure: BaseException | None, request_id: str) -> Succeeded | Failed:
+    """The outcome of a handler that returned ``result`` or raised ``failure``."""
     if failure is not None:
         return Failed(records.exception_error(failure, request_id))
-    result = future.result()
     problem = marshal_problem(result)
     if problem is not None:
         return Failed(records.marshal_error(request_id, problem))

@@ -33,15 +33,16 @@ installed Chalice by ``tests/functional/test_dev_server.py``:
   (``chalice.cli.reloader.ParentProcess``) that restarts a worker
   (``CHALICE_WORKER=true``) on every save and exits 0 whatever the worker
   exited with; the worker serves from a daemon thread while its main thread
-  watches files. The parent never imports app.py, so nothing here can reach
-  it: ``make run`` starts ``chalice local`` through :func:`main`, whose parent
-  exits with the worker's status. A refusal in the worker's server thread ends
-  the worker's process (:func:`refuse`), which would otherwise watch files
-  and serve nothing.
+  watches files. Nothing in app.py can reach the parent: ``make run`` starts
+  ``chalice local`` through :func:`main`, whose parent exits with the
+  worker's status (and checks the port and app.py first). A refusal in the
+  worker's server thread ends the worker's process (:func:`refuse`), which
+  would otherwise watch files and serve nothing.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
 import functools
 import logging
@@ -70,10 +71,12 @@ from chalice.local import (
 
 from chalicelib.async_api import AsyncApi, contract, json_codec, logs
 from local_async import gateway
-from local_async.settings import SQS_ENDPOINT_VARIABLE
+from local_async.settings import PROJECT_DIR, SQS_ENDPOINT_VARIABLE
 
 #: The exit status when the server does not start (a port, a setting, the store).
 EXIT_NOT_STARTED = 2
+#: The highest TCP port.
+MAX_PORT = 65535
 #: The longest method name an access line repeats (a method is client text).
 MAX_LOGGED_METHOD = 40
 
@@ -95,9 +98,9 @@ def serve_with_engine(api: AsyncApi) -> None:
     ) -> None:
         try:
             _CHALICE_INIT(server, app_object, config, host, port, handler_cls, server_cls)
-        except OSError as problem:
+        except (OSError, OverflowError) as problem:  # OverflowError: a port out of range
             refuse(
-                f"cannot listen on {host}:{port}: {problem.strerror or problem}; "
+                f"cannot listen on {host}:{port}: {getattr(problem, 'strerror', None) or problem}; "
                 "choose another PORT or HOST (make run PORT=8001)"
             )
 
@@ -238,15 +241,44 @@ def main(arguments: Sequence[str]) -> None:
     """``chalice local`` with ``arguments`` (its options), exiting with the server's status.
 
     What ``make run`` runs. Raises ``SystemExit``, as Chalice's command does.
+    Before Chalice starts, the port is checked and app.py imported once: a
+    declaration that cannot be served, or an app.py that does not import, is
+    refused with one line, where Chalice's worker would print a traceback
+    and wait for a file to change.
     """
     from chalice.cli import main as chalice_main
     from chalice.cli import reloader
+
+    check_port(arguments)
+    check_app(PROJECT_DIR)
 
     # The reloader starts its workers with this command line, and app.py
     # recognises ``chalice local`` by it (chalicelib.async_api.runtime).
     sys.argv[:] = [str(Path(sys.executable).with_name("chalice")), "local", *arguments]
     reloader.start_parent_process = start_parent_process
     sys.exit(chalice_main())
+
+
+def check_port(arguments: Sequence[str]) -> None:
+    """Refuse a ``--port`` that is not a TCP port (``make run PORT=...``)."""
+    parser = argparse.ArgumentParser(add_help=False)
+    parser.add_argument("--port")
+    port = parser.parse_known_args(list(arguments))[0].port
+    if port is None:
+        return
+    if not (port.isascii() and port.isdigit() and 1 <= int(port) <= MAX_PORT):
+        refuse(
+            f"PORT={port!r} is not a port: a whole number from 1 to {MAX_PORT} (make run PORT=8001)"
+        )
+
+
+def check_app(project_dir: Path) -> None:
+    """Refuse an app.py that does not import or declares nothing that can be served."""
+    try:
+        AsyncApi.of_project(str(project_dir))
+    except Exception as problem:  # the user's code: a DeclarationError, a SyntaxError...
+        # A SyntaxError's text names the file and line.
+        refuse(f"{project_dir / 'app.py'} cannot be served: {type(problem).__name__}: {problem}")
 
 
 class RawSegmentRouteMatcher(RouteMatcher):
@@ -291,9 +323,7 @@ class Edge:
         """The answer to ``method`` on ``target`` with these header lines (repeats included)."""
         refused = gateway.refusal(method, target, lines, self._routes)
         if refused is not None:
-            accepted = contract.accepted_requests(list(self._routes))
-            error = contract.gateway_error_body(refused, accepted, str(uuid.uuid4()))
-            return Answer(refused.status, {}, json_codec.dumps(error).encode("utf-8"))
+            return self.refusal(refused)
         matched = gateway.match(self._routes, target)
         try:
             response = self._local_gateway.handle_request(
@@ -310,6 +340,12 @@ class Edge:
         route = matched.route if matched else None
         return Answer(response["statusCode"], headers, payload or b"", route)
 
+    def refusal(self, error: contract.GatewayError) -> Answer:
+        """The gateway's own answer ``error``, in the shape of every error body."""
+        accepted = contract.accepted_requests(list(self._routes))
+        body = contract.gateway_error_body(error, accepted, str(uuid.uuid4()))
+        return Answer(error.status, {}, json_codec.dumps(body).encode("utf-8"))
+
 
 class GatewayRequestHandler(BaseHTTPRequestHandler):
     """``chalice local``'s request handler: every request answered by an :class:`Edge`.
@@ -319,6 +355,13 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
     on Linux), one client gets ~23 requests/s. Every method, also those the
     standard library has no ``do_`` method for (TRACE, QUERY...), goes through
     the edge, which answers undeclared ones with the gateway's JSON 404.
+
+    What API Gateway would refuse before any route runs is refused here with
+    its JSON body, never the standard library's HTML page: a malformed request
+    line or header, a request line over 64 KiB (414), a header line over 64 KiB
+    or more than 100 headers (431), an unreadable ``Content-Length`` (400), a
+    body over API Gateway's 10 MB (413, its ``REQUEST_TOO_LARGE``; the body is
+    not read, the connection is closed).
 
     One ``http.access`` log line per answered request, the standard library's
     own refusals (a malformed request line, too many headers) included:
@@ -368,6 +411,16 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Write nothing: the standard library's plain-text lines give way to the access line."""
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's refusals, answered as the gateway's JSON error bodies.
+
+        ``message`` and ``explain`` are not sent: they quote the client's text.
+        """
+        self.close_connection = True  # what follows a malformed request cannot be framed
+        # Unparsed, the version stays HTTP/0.9, whose answers have no status line.
+        self.request_version = self.protocol_version
+        self._send(self._edge.refusal(gateway.malformed(code)))
+
     def _log_access(self, status: int) -> None:
         started = self._started if self._started is not None else time.perf_counter()
         logs.log(
@@ -382,11 +435,18 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
     def _answer(self) -> None:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
             self.close_connection = True  # a body this server cannot frame: no next request
-        length = self.headers.get("Content-Length", "0")
-        body = self.rfile.read(int(length)) if length.isdigit() and int(length) > 0 else None
+        length = gateway.body_length(self.headers.get_all("Content-Length", []))
+        if isinstance(length, contract.GatewayError):
+            self.close_connection = True  # the body is left unread
+            self._send(self._edge.refusal(length))
+            return
+        body = self.rfile.read(length) if length else None
         lines = [(name, str(value)) for name, value in self.headers.items()]
         answer = self._edge.answer(self.command, self.path, lines, body)
         self._resource_path = answer.resource_path
+        self._send(answer)
+
+    def _send(self, answer: Answer) -> None:
         self.send_response(answer.status)
         headers = dict(answer.headers)
         self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
@@ -394,6 +454,8 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         for name, value in headers.items():
             for each in value if isinstance(value, list) else [value]:
                 self.send_header(name, each)
+        if self.close_connection:
+            self.send_header("Connection", "close")
         self.end_headers()
         if self.command != "HEAD":  # a HEAD answer has the GET answer's headers, no body
             self.wfile.write(answer.body)

@@ -414,12 +414,9 @@ class Engine:
         self._store_record(claim, function.declaration.on_failure_queue, record, now)
 
     def _store_record(self, claim: Claim, queue: str, record: records.Record, now: float) -> None:
+        delivery = LOCAL if self._sender is None else SQS
         stored = self._store.complete(
-            claim,
-            queue=queue,
-            body=json_codec.dumps(record),
-            delivery=LOCAL if self._sender is None else SQS,
-            now=now,
+            claim, queue=queue, body=json_codec.dumps(record), delivery=delivery, now=now
         )
         logs.log(
             "async.record.stored" if stored else "async.record.superseded",
@@ -427,6 +424,8 @@ class Engine:
             lambda_request_id=claim.request_id,
             queue=queue,
             condition=record["requestContext"]["condition"],
+            # "sqs": stored in the outbox, on its way to the endpoint; "local": there to stay.
+            delivery=delivery,
         )
         if stored and self._sender is not None:
             self._sender.wake()

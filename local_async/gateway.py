@@ -46,6 +46,22 @@ HEADERS_TOO_LARGE = contract.GatewayError(
     f"the header values total more than API Gateway's {MAX_HEADER_VALUE_BYTES} bytes",
 )
 
+BAD_REQUEST = contract.GatewayError(
+    400, "BadRequest", "the request is not well-formed HTTP/1.1 (request line, headers)"
+)
+BAD_CONTENT_LENGTH = contract.GatewayError(
+    400, "BadRequest", "Content-Length must be one whole number of bytes"
+)
+HTTP_VERSION_NOT_SUPPORTED = contract.GatewayError(
+    505, "HttpVersionNotSupported", "the request's HTTP version is not 1.0 or 1.1"
+)
+#: The standard library's refusals (``BaseHTTPRequestHandler.send_error``), by status.
+_MALFORMED = {
+    414: URI_TOO_LONG,
+    431: HEADERS_TOO_LARGE,
+    505: HTTP_VERSION_NOT_SUPPORTED,
+}
+
 _OPTIONAL_WHITESPACE = " \t"
 _JSON = "application/json"
 
@@ -121,6 +137,32 @@ def refusal(
     if content_type is not None and _media_type(content_type) != _JSON:
         return contract.UNSUPPORTED_MEDIA_TYPE
     return None
+
+
+def malformed(status: int) -> contract.GatewayError:
+    """The gateway's answer to a request the HTTP parser refused with ``status``."""
+    return _MALFORMED.get(status, BAD_REQUEST)
+
+
+def body_length(values: Sequence[str]) -> int | contract.GatewayError:
+    """The body's length from the ``Content-Length`` values sent (none: 0), or the refusal.
+
+    One value (or repeats of one value, RFC 9110, 8.6) of ASCII digits; no more
+    than :data:`contract.MAX_PAYLOAD_BYTES`.
+    """
+    distinct = {value.strip(_OPTIONAL_WHITESPACE) for value in values}
+    if not distinct:
+        return 0
+    if len(distinct) > 1:
+        return BAD_CONTENT_LENGTH
+    (text,) = distinct
+    if not (text.isascii() and text.isdigit()):
+        return BAD_CONTENT_LENGTH
+    digits = text.lstrip("0")
+    if len(digits) > len(str(contract.MAX_PAYLOAD_BYTES)):  # int() refuses 4,300 digits
+        return contract.PAYLOAD_TOO_LARGE
+    length = int(digits or "0")
+    return contract.PAYLOAD_TOO_LARGE if length > contract.MAX_PAYLOAD_BYTES else length
 
 
 def _media_type(content_type: str) -> str:

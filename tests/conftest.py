@@ -9,6 +9,7 @@ session fixture are sent to one worker, so that it is built once: the
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,17 @@ SHARED_FIXTURES = {
     "fixture_synthesized": "synthesized",
     "stack": "synthesized",  # tests/infra/test_compliance.py's: either stack, asked for by name
 }
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Let the servers that tests start stop on SIGINT, as a user's Ctrl-C stops them.
+
+    A shell starts a background job (``make test &``) with SIGINT ignored, and an
+    ignored signal stays ignored in every program it starts: ``chalice local``
+    would not see the tests' SIGINT. A handler is reset to the default at exec.
+    """
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups

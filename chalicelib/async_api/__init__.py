@@ -2,7 +2,7 @@
 
 Packaged into the Lambda zip (standard library and Chalice only). The public names::
 
-    api = AsyncApi(app, local_invoker=...)
+    api = AsyncApi(app, local_invoker=..., local_sync_invoker=...)
 
     @api.function("/reports/{account}/{month}", config=AsyncInvokeConfig(maximum_retry_attempts=1))
     def build_report_fn(request: AsyncRequest) -> Result:

@@ -11,13 +11,14 @@ For each declaration this registers with Chalice:
 
 - the pure Lambda function (``@app.lambda_function``), whose handler runs the
   domain handler through :func:`processor.process`;
-- a ``GET`` route that answers at once (200/400/502, the function run
-  in-process) or, with ``InvocationType: Event``, hands the event to the
-  background invoker and answers 202 (503 if it was not accepted).
+- a ``GET`` route that answers at once (200/400/502, the function run by the
+  synchronous invoker with its own timeout) or, with ``InvocationType: Event``,
+  hands the event to the background invoker and answers 202 (503 if it was not
+  accepted).
 
-The invoker is chosen in one place, :meth:`AsyncApi._build_invoker`: Lambda's
-own asynchronous invoke when running in Lambda, otherwise the local engine
-that app.py hands in.
+The invokers are chosen in one place, :meth:`AsyncApi._build_invoker` and
+:meth:`AsyncApi._build_sync_invoker`: Lambda's own ``Invoke`` when running in
+Lambda, otherwise the local ones that app.py hands in.
 """
 
 from __future__ import annotations
@@ -41,11 +42,20 @@ from chalicelib.async_api.declaration import (
     check,
     path_parameters,
 )
-from chalicelib.async_api.invokers import AsyncInvoker, LazyInvoker, lambda_event_invoker
+from chalicelib.async_api.invokers import (
+    AsyncInvoker,
+    Lazy,
+    SyncInvoker,
+    lambda_event_invoker,
+    lambda_sync_invoker,
+    started,
+)
 from chalicelib.async_api.processor import DomainHandler, process
 
 #: Builds the local engine for the declared functions (app.py passes one in).
 LocalInvokerFactory = Callable[[Sequence[AsyncFunction], Mapping[str, str]], AsyncInvoker]
+#: Builds the local synchronous invoker for the declared functions (app.py passes one in).
+LocalSyncInvokerFactory = Callable[[Sequence[AsyncFunction], Mapping[str, str]], SyncInvoker]
 
 _REGISTRIES: dict[int, AsyncApi] = {}
 
@@ -58,15 +68,17 @@ class AsyncApi:
         app: Chalice,
         *,
         local_invoker: LocalInvokerFactory,
+        local_sync_invoker: LocalSyncInvokerFactory,
         env: Mapping[str, str] = os.environ,
     ) -> None:
-        """Register functions on ``app``; ``local_invoker`` runs them outside Lambda."""
+        """Register functions on ``app``; the ``local_`` invokers run them outside Lambda."""
         self.app = app
         self._env = env
         self._local_invoker = local_invoker
+        self._local_sync_invoker = local_sync_invoker
         self._functions: list[AsyncFunction] = []
-        self._bodies: dict[str, Callable[[Any, Any], contract.Body]] = {}
-        self._invoker = LazyInvoker(self._build_invoker)
+        self._invoker: Lazy[AsyncInvoker] = Lazy(self._build_invoker)
+        self._sync_invoker: Lazy[SyncInvoker] = Lazy(self._build_sync_invoker)
         _REGISTRIES[id(app)] = self
 
     @classmethod
@@ -153,7 +165,6 @@ class AsyncApi:
             chalice_handler: Callable[..., Any] = self.app.lambda_function(name=function_name)(
                 lambda_handler
             )
-            self._bodies[function_name] = lambda_handler
             self._functions.append(function._replace(lambda_handler=chalice_handler))
             self.app.route(route, methods=["GET"], name=f"{function_name}_route")(
                 self._view(function, names)
@@ -173,7 +184,7 @@ class AsyncApi:
         Its ``start`` is called on first use, as for the invokers this class builds;
         the previous invoker is back when the block ends.
         """
-        previous, self._invoker = self._invoker, LazyInvoker(lambda: invoker)
+        previous, self._invoker = self._invoker, Lazy(lambda: started(invoker))
         try:
             yield
         finally:
@@ -248,36 +259,47 @@ class AsyncApi:
                 invocation_type=invocation_type[:40],
             )
             if invocation_type != contract.EVENT:
-                return self._answer_now(function.name, event)
+                return self._answer_now(function.name, event, request_id)
             try:
                 self._invoker.get().submit(function.name, event)
             except Exception as failure:  # the event was not accepted: say so, do not 202
-                logs.log("request.not_accepted", request_id, logging.ERROR, error=str(failure))
-                return _json(
-                    503,
-                    contract.error_body(
-                        event,
-                        "NotAccepted",
-                        "the event could not be queued; retry later",
-                        contract.RETRY_ACCEPTED,
-                    ),
+                return _retry_later(
+                    event, "NotAccepted", "the event could not be queued; retry later", failure
                 )
             return _json(202, contract.accepted_body(event))
 
         view.__name__ = f"{function.name}_route"
         return view
 
-    def _answer_now(self, function_name: str, event: contract.Event) -> Response:
+    def _answer_now(self, function_name: str, event: contract.Event, request_id: str) -> Response:
         try:
-            body = self._bodies[function_name](event, None)
-        except Exception as failure:  # the function failed (and logged why): a 502, as the stack
-            return _json(502, contract.function_error_body(event, type(failure).__name__))
-        return _json(400 if contract.is_error(body) else 200, body)
+            payload = self._sync_invoker.get().invoke(function_name, event)
+        except Exception as failure:  # the function was not run: say so, as for an event
+            return _retry_later(
+                event, "NotInvoked", "the function could not be invoked; retry later", failure
+            )
+        answer = contract.sync_answer(payload)
+        if answer.error_type is None:
+            return _response(answer.status, payload)
+        logs.log(
+            "request.function_error",
+            request_id,
+            logging.ERROR,
+            function=function_name,
+            error_type=answer.error_type[:80],
+        )
+        return _json(answer.status, contract.function_error_body(event, answer.error_type))
 
     def _build_invoker(self) -> AsyncInvoker:
         if self._env.get("AWS_LAMBDA_FUNCTION_NAME"):
-            return lambda_event_invoker(self._env)
-        return self._local_invoker(self.functions, self._env)
+            return started(lambda_event_invoker(self._env))
+        return started(self._local_invoker(self.functions, self._env))
+
+    def _build_sync_invoker(self) -> SyncInvoker:
+        if self._env.get("AWS_LAMBDA_FUNCTION_NAME"):
+            longest = max((f.timeout_seconds for f in self._functions), default=0)
+            return lambda_sync_invoker(self._env, longest_timeout_seconds=longest)
+        return self._local_sync_invoker(self.functions, self._env)
 
 
 def _new_request_id() -> str:
@@ -286,9 +308,21 @@ def _new_request_id() -> str:
     return str(uuid.uuid4())
 
 
-def _json(status: int, body: contract.Body) -> Response:
-    return Response(
-        body=json_codec.dumps(body),
-        status_code=status,
-        headers={"Content-Type": "application/json"},
+def _retry_later(event: contract.Event, error: str, message: str, failure: Exception) -> Response:
+    """A 503 with its log line: nothing was accepted or run, the same request may be sent again."""
+    logs.log(
+        "request.not_done",
+        str(event.get("api_request_id", "")),
+        logging.ERROR,
+        error=error,
+        reason=str(failure),
     )
+    return _json(503, contract.error_body(event, error, message, contract.RETRY_ACCEPTED))
+
+
+def _json(status: int, body: contract.Body) -> Response:
+    return _response(status, json_codec.dumps(body))
+
+
+def _response(status: int, text: str) -> Response:
+    return Response(body=text, status_code=status, headers={"Content-Type": "application/json"})

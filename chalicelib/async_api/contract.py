@@ -8,6 +8,8 @@ the three runtimes answer alike.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 from urllib.parse import unquote
@@ -184,6 +186,13 @@ UNSUPPORTED_MEDIA_TYPE = GatewayError(
     415, "UnsupportedMediaType", "the request's Content-Type is not application/json"
 )
 
+#: A REST API's largest payload, "10 MB" in API Gateway's quotas, in bytes.
+MAX_PAYLOAD_BYTES = 10 * 1024 * 1024
+#: A body over it: API Gateway's REQUEST_TOO_LARGE (413), with the stack's body.
+PAYLOAD_TOO_LARGE = GatewayError(
+    413, "RequestTooLarge", "the body is larger than API Gateway's 10 MB (10485760 bytes)"
+)
+
 
 def accepted_requests(routes: Sequence[str]) -> str:
     """What an API of these routes accepts, for the ``accepted`` of the gateway's answers."""
@@ -203,9 +212,42 @@ def gateway_error_body(error: GatewayError, accepted: str, request_id: str) -> B
     }
 
 
-def is_error(body: Mapping[str, Any]) -> bool:
-    """Whether a body returned by a function is a 400 answer."""
-    return "error" in body
+class SyncAnswer(NamedTuple):
+    """What a synchronous call answers for a function's payload: its status, and
+    Lambda's ``errorType`` when the payload is a function error (a 502)."""
+
+    status: int
+    error_type: str | None
+
+
+#: Java's ``\s``, which the stack's response template strips with ``replaceAll``.
+_JAVA_SPACE = re.compile(r"^[ \t\n\x0b\f\r]+")
+
+
+def sync_answer(payload: str) -> SyncAnswer:
+    """Tell a function's payload text apart as the stack's response template does.
+
+    ``infrastructure/templates/response.vtl`` reads the first key, never the
+    whole payload (a 2,000-digit number is passed through, not parsed): a body
+    starting ``{"api_stage"`` is the 200, ``{"error"`` the 400, and anything
+    else Lambda's error object, a 502 with its ``errorType`` ("" when it has
+    none). Pure; ``payload`` is JSON text as Lambda returns it.
+    """
+    text = _JAVA_SPACE.sub("", payload)
+    first_key = _JAVA_SPACE.sub("", text[1:]) if text.startswith("{") else ""
+    if first_key.startswith('"api_stage"'):
+        return SyncAnswer(200, None)
+    if first_key.startswith('"error"'):
+        return SyncAnswer(400, None)
+    error_type = ""
+    if text and not first_key.startswith("}"):
+        try:
+            error = json.loads(text)
+        except ValueError:
+            error = None
+        if isinstance(error, dict) and isinstance(error.get("errorType"), str):
+            error_type = error["errorType"]
+    return SyncAnswer(502, error_type)
 
 
 def quoted(text: str) -> str:

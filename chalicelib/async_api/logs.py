@@ -34,7 +34,8 @@ def log(event: str, request_id: str, level: int = logging.INFO, **fields: Any) -
     Callers pass identifiers and outcomes, never whole payloads: the number a
     client sent stays out of INFO lines.
     """
-    if level >= _threshold:
+    threshold = _threshold if _threshold is not None else _read_threshold()
+    if level >= threshold:
         text = line(time.time(), level, event, request_id, fields) + "\n"
         try:
             sys.stdout.write(text)
@@ -66,18 +67,15 @@ def timestamp(at: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{milliseconds:03d}Z"
 
 
-def _threshold_from(requested: str) -> tuple[int, bool]:
-    """The numeric level for a ``LOG_LEVEL`` value, and whether it was a known name."""
+#: The lowest level written, read from ``LOG_LEVEL`` with the first line, not at import.
+_threshold: int | None = None
+
+
+def _read_threshold() -> int:
+    global _threshold
+    requested = os.environ.get("LOG_LEVEL", "INFO")
     level = logging.getLevelNamesMapping().get(requested.strip().upper())
-    return (logging.INFO, False) if level is None else (level, True)
-
-
-_threshold, _known = _threshold_from(os.environ.get("LOG_LEVEL", "INFO"))
-if not _known:  # a typo in LOG_LEVEL must not stop the function from starting
-    log(
-        "log.level_unknown",
-        "",
-        logging.WARNING,
-        LOG_LEVEL=os.environ["LOG_LEVEL"][:40],
-        using="INFO",
-    )
+    _threshold = logging.INFO if level is None else level
+    if level is None:  # a typo in LOG_LEVEL must not stop the function from starting
+        log("log.level_unknown", "", logging.WARNING, LOG_LEVEL=requested[:40], using="INFO")
+    return _threshold

@@ -46,7 +46,7 @@ class AsyncRequest(NamedTuple):
     invocation_type: str
     #: The whole event, as API Gateway's request template or the route built it.
     event: Mapping[str, Any]
-    #: The Lambda context (``None`` when the route runs the function in-process).
+    #: The Lambda context (under ``chalice local``, the local invokers' stand-in).
     context: Any
 
 

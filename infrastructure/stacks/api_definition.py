@@ -110,12 +110,14 @@ def gateway_responses(routes: Sequence[str]) -> dict[str, Any]:
     """JSON bodies, carrying the request id, for the errors API Gateway answers itself.
 
     An undeclared method or path (``MISSING_AUTHENTICATION_TOKEN``, 403 by
-    default) is answered 404, and a Content-Type without a template 415, each with
-    the body ``chalice local`` gives (:data:`contract.NO_ROUTE`,
-    :data:`contract.UNSUPPORTED_MEDIA_TYPE`); every other 4xx and 5xx (429 when
-    throttled, 504 when the function outlasts the integration timeout...) names
-    API Gateway's response type and message. AWS documents overriding a gateway
-    response's status, with this very 403 to 404 as its example:
+    default) is answered 404, a Content-Type without a template 415, and a body
+    over the 10 MB payload quota 413 (``REQUEST_TOO_LARGE``), each with the body
+    ``chalice local`` gives (:data:`contract.NO_ROUTE`,
+    :data:`contract.UNSUPPORTED_MEDIA_TYPE`, :data:`contract.PAYLOAD_TOO_LARGE`);
+    every other 4xx and 5xx (429 when throttled, 504 when the function outlasts
+    the integration timeout...) names API Gateway's response type and message.
+    AWS documents overriding a gateway response's status, with this very 403 to
+    404 as its example:
     https://docs.aws.amazon.com/apigateway/latest/developerguide/set-up-gateway-responses-in-swagger.html
     These templates allow simple ``$context`` substitution only.
     """
@@ -136,6 +138,7 @@ def gateway_responses(routes: Sequence[str]) -> dict[str, Any]:
     return {
         "MISSING_AUTHENTICATION_TOKEN": answer(contract.NO_ROUTE),
         "UNSUPPORTED_MEDIA_TYPE": answer(contract.UNSUPPORTED_MEDIA_TYPE),
+        "REQUEST_TOO_LARGE": answer(contract.PAYLOAD_TOO_LARGE),
         "DEFAULT_4XX": {"responseTemplates": {JSON: body(accepted)}},
         "DEFAULT_5XX": {"responseTemplates": {JSON: body(contract.RETRY_ACCEPTED)}},
     }

@@ -49,6 +49,12 @@ def test_make_smoke_prints_the_table_and_exits_0_when_all_match(
     )
     assert smoke.returncode == 0, smoke.stdout[-3000:] + smoke.stderr
     assert "| case | expected | got | result |" in smoke.stdout
+    assert (
+        "| 200 square_of_your_number_is=4 | 200 square_of_your_number_is=4 | ok |" in smoke.stdout
+    )
+    assert "| 400 InvalidNumber | 400 InvalidNumber | ok |" in smoke.stdout, (
+        "got, as expected reads"
+    )
     assert "| DryRun [" in smoke.stdout, "deploy-only cases are marked with their note"
     assert "skipped: HTTP/2 needs an https URL" in smoke.stdout
     assert f"{len(OVER_HTTP1)} as expected, 0 different, {len(OVER_HTTP2)} skipped" in smoke.stdout

@@ -107,6 +107,30 @@ def test_a_busy_port_stops_the_server_with_one_line_and_status_2(
     assert not (tmp_path / "state").exists(), "no engine ran: it starts once the port is bound"
 
 
+@pytest.mark.parametrize("port", ["99999", "-1", "0", "abc", "8000x"])
+def test_a_port_that_is_not_a_port_stops_make_run_with_one_line(
+    project: Path, port: str, tmp_path: Path
+) -> None:
+    reason = the_one_refusal(make_run(project, engine_env(tmp_path / "state"), f"PORT={port}"))
+    assert f"PORT={port!r}" in reason and "from 1 to 65535" in reason, reason
+
+
+def test_an_app_py_whose_declaration_is_refused_stops_make_run_with_one_line(
+    tmp_path: Path,
+) -> None:
+    broken = runnable_copy(tmp_path / "broken")
+    app_py = broken / "app.py"
+    app_py.write_text(
+        app_py.read_text().replace("reserved_concurrency=10,", "reserved_concurrency=0,"),
+        encoding="utf-8",
+    )
+    reason = the_one_refusal(
+        make_run(broken, engine_env(tmp_path / "state"), f"PORT={free_port()}")
+    )
+    assert "app.py cannot be served: DeclarationError" in reason, reason
+    assert "reserved_concurrency" in reason, "the line names the field"
+
+
 SETTINGS = [
     ("SQUARE_FAULT_RATE", "2", "a number from 0 to 1"),
     ("SQUARE_WORK_SECONDS", "soon", "a number of seconds from 0 to 59"),
@@ -198,6 +222,8 @@ def test_the_log_stream_of_make_run_is_one_json_object_a_line(
     assert all(a["duration_ms"] >= 0 for a in access)
     [attempt] = log_events(log, "async.attempt.started")
     assert "at" not in attempt, "the time of a line is its timestamp"
+    [stored] = log_events(log, "async.record.stored")
+    assert stored["delivery"] == "local", "no SQS endpoint: the record stays in the store"
     assert agent not in log.read_text(encoding="utf-8"), "the user agent is never logged"
 
 
@@ -207,7 +233,13 @@ def test_with_an_sqs_endpoint_the_declared_queues_exist_before_any_record(
     # A reader may ask for a queue's URL before the first record, as on a deployed stack.
     with MotoSqs() as sqs:
         env = engine_env(tmp_path / "state", AWS_ENDPOINT_URL_SQS=sqs.url)
-        with ChaliceLocal(env, make_run=True, project_dir=project):
+        log = tmp_path / "make-run.log"
+        with ChaliceLocal(env, make_run=True, project_dir=project, log_path=log) as server:
             urls = sqs.client().list_queues().get("QueueUrls", [])
+            headers = {"InvocationType": "Event"}
+            assert requests.get(f"{server.url}/square/3", headers=headers, timeout=10).ok
+            wait_for_log(log, "async.record.stored", 1)
+    [stored] = log_events(log, "async.record.stored")
     declared = [name for function in FUNCTIONS for name in function.queues]
     assert sorted(url.rsplit("/", 1)[1] for url in urls) == sorted(declared)
+    assert stored["delivery"] == "sqs", "the record is in the outbox, on its way to the endpoint"

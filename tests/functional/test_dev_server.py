@@ -271,8 +271,98 @@ def test_the_gateway_s_refusal_and_the_standard_library_s_have_their_access_line
         "duration_ms": 0,
     }
     answer, lines = serve_raw(b"NOT A REQUEST LINE AT ALL\r\n\r\n")
-    assert b"400 - Bad request syntax" in answer, answer
+    assert answer.startswith(b"HTTP/1.1 400"), answer
     assert access_line(lines)["status"] == 400
+
+
+def gateway_refusal(answer: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
+    """The status, headers and JSON body of an answer that closes its connection."""
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in header_lines)
+    assert headers.get("Content-Type") == "application/json", f"not the gateway's JSON: {answer!r}"
+    assert headers.get("Connection") == "close", "what follows cannot be framed: it is not read"
+    assert int(headers["Content-Length"]) == len(body), answer
+    return int(status_line.split()[1]), headers, json.loads(body)
+
+
+HOST = b"Host: x\r\n"
+MALFORMED = [
+    (b"NOT A REQUEST LINE AT ALL\r\n\r\n", 400, "BadRequest"),
+    (b"GET /square/2 HTTP/1.1 extra\r\n\r\n", 400, "BadRequest"),
+    (b"GET /square/2 HTTP/2.0\r\n\r\n", 505, "HttpVersionNotSupported"),
+    (b"GET /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", 414, "UriTooLong"),
+    (
+        b"GET /square/2 HTTP/1.1\r\nX: " + b"a" * 70_000 + b"\r\n\r\n",
+        431,
+        "RequestHeaderFieldsTooLarge",
+    ),
+    (
+        b"GET /square/2 HTTP/1.1\r\n" + b"X: a\r\n" * 101 + b"\r\n",
+        431,
+        "RequestHeaderFieldsTooLarge",
+    ),
+    (b"GET /square/2 HTTP/1.1\r\n" + HOST + b"Content-Length: abc\r\n\r\n", 400, "BadRequest"),
+    (b"GET /square/2 HTTP/1.1\r\n" + HOST + b"Content-Length: -1\r\n\r\n", 400, "BadRequest"),
+    (
+        b"GET /square/2 HTTP/1.1\r\n" + HOST + b"Content-Length: 1\r\nContent-Length: 2\r\n\r\n",
+        400,
+        "BadRequest",
+    ),
+    (
+        b"GET /square/2 HTTP/1.1\r\n" + HOST + b"Content-Length: 10485761\r\n\r\n",
+        413,
+        "RequestTooLarge",
+    ),
+    (
+        b"GET /square/2 HTTP/1.1\r\n" + HOST + b"Content-Length: " + b"9" * 5000 + b"\r\n\r\n",
+        413,
+        "RequestTooLarge",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status", "error"),
+    MALFORMED,
+    ids=[
+        "request-line",
+        "request-line-words",
+        "http-version",
+        "request-line-over-64-KiB",
+        "header-line-over-64-KiB",
+        "101-headers",
+        "content-length-text",
+        "content-length-negative",
+        "content-length-twice",
+        "body-over-10-MB",
+        "content-length-5000-digits",
+    ],
+)
+def test_what_the_gateway_refuses_gets_its_json_answer_never_an_html_page(
+    request_bytes: bytes, status: int, error: str
+) -> None:
+    answer, lines = serve_raw(request_bytes)
+    got_status, _, body = gateway_refusal(answer)
+    assert (got_status, body["error"]) == (status, error), body
+    assert list(body) == ["error", "message", "accepted", "api_request_id"]
+    assert b"aaaa" not in answer and b"abc" not in answer, "no client text is echoed"
+    assert access_line(lines)["status"] == status
+
+
+def test_a_body_within_the_limit_is_read_and_the_connection_kept() -> None:
+    body = b'{"a": 1}'
+    answer, _ = serve_raw(
+        b"GET /square/3 HTTP/1.1\r\n" + HOST + b"Content-Type: application/json\r\n"
+        b"Content-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
+        + b"GET /square/4 HTTP/1.1\r\n"
+        + HOST
+        + b"Connection: close\r\n\r\n"
+    )
+    assert answer.count(b"HTTP/1.1 200") == 2, answer
 
 
 def test_lines_written_through_logging_become_json_lines() -> None:

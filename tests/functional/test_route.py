@@ -158,7 +158,7 @@ def test_the_pure_function_answers_malformed_events_with_400_bodies(
     client: Client, payload: dict[str, Any]
 ) -> None:
     result = client.lambda_.invoke("get_square_fn", payload).payload
-    assert contract.is_error(result), result
+    assert next(iter(result)) == "error", result
 
 
 def test_a_failing_function_is_a_502_not_a_500(

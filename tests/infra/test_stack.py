@@ -367,12 +367,19 @@ def test_gateway_responses_are_json_with_the_request_id(synthesized: Synthesized
     assert set(responses) == {
         "MISSING_AUTHENTICATION_TOKEN",
         "UNSUPPORTED_MEDIA_TYPE",
+        "REQUEST_TOO_LARGE",
         "DEFAULT_4XX",
         "DEFAULT_5XX",
     }
     # An undeclared method or path is a 404 here as under chalice local, not AWS's 403.
     assert responses["MISSING_AUTHENTICATION_TOKEN"]["statusCode"] == "404"
     assert responses["UNSUPPORTED_MEDIA_TYPE"]["statusCode"] == "415"
+    # A body over the 10 MB quota: chalice local's 413 body, error "RequestTooLarge".
+    too_large = json.loads(responses["REQUEST_TOO_LARGE"]["responseTemplates"]["application/json"])
+    assert (responses["REQUEST_TOO_LARGE"]["statusCode"], too_large["error"]) == (
+        "413",
+        "RequestTooLarge",
+    )
     for response in responses.values():
         body = response["responseTemplates"]["application/json"]
         assert '"api_request_id": "$context.requestId"' in body

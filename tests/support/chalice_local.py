@@ -91,6 +91,8 @@ class ChaliceLocal:
                 return self
             except requests.ConnectionError:
                 time.sleep(0.1)
+            except requests.Timeout:
+                pass  # bound and still starting (the engine, the SQS queues): asked again
         self.stop()
         raise RuntimeError(f"chalice local did not answer on {self.url} within {timeout}s")
 

@@ -15,7 +15,7 @@ import urllib.parse
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, NamedTuple
 
 #: The error Lambda names for a status (as botocore reads it), and a message.
 ERRORS = {
@@ -25,10 +25,18 @@ ERRORS = {
 }
 
 
+class Reply(NamedTuple):
+    """A RequestResponse answer: 200, the function's payload, and ``FunctionError`` if it failed."""
+
+    payload: bytes
+    function_error: str | None = None
+    status: int = 200
+
+
 class FakeLambda(ThreadingHTTPServer):
     """Lambda's Invoke on 127.0.0.1; ``url`` is its endpoint."""
 
-    def __init__(self, answer: Callable[[dict[str, Any]], int]) -> None:
+    def __init__(self, answer: Callable[[dict[str, Any]], int | Reply]) -> None:
         super().__init__(("127.0.0.1", 0), InvokeHandler)
         self.answer = answer
         #: Every invocation received: ``function``, ``path``, ``invocation_type``, ``event``.
@@ -54,8 +62,8 @@ class FakeLambda(ThreadingHTTPServer):
     def release(self) -> None:
         self.released.set()
 
-    def receive(self, invocation: dict[str, Any]) -> int | None:
-        """Record ``invocation``; its status, or None when it is to be left unanswered."""
+    def receive(self, invocation: dict[str, Any]) -> Reply | None:
+        """Record ``invocation``; its answer, or None when it is to be left unanswered."""
         with self._lock:
             self.invocations.append(invocation)
             held = self.hold_after is not None and len(self.invocations) > self.hold_after
@@ -63,11 +71,12 @@ class FakeLambda(ThreadingHTTPServer):
             self.held.set()
             self.released.wait(30)
             return None
-        status = self.answer(invocation)
-        if status == 202:
+        answer = self.answer(invocation)
+        reply = answer if isinstance(answer, Reply) else Reply(b"", status=answer)
+        if reply.status == 202:
             with self._lock:
                 self.accepted.append(invocation)
-        return status
+        return reply
 
 
 class InvokeHandler(BaseHTTPRequestHandler):
@@ -76,7 +85,7 @@ class InvokeHandler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         function = urllib.parse.unquote(self.path.split("/")[3])
-        status = self.server.receive(
+        reply = self.server.receive(
             {
                 "function": function,
                 "path": self.path,
@@ -84,10 +93,12 @@ class InvokeHandler(BaseHTTPRequestHandler):
                 "event": json.loads(body),
             }
         )
-        if status is None:
+        if reply is None:
             return  # the client is gone by now
-        answer = b""
+        status, answer = reply.status, reply.payload
         self.send_response(status)
+        if reply.function_error is not None:
+            self.send_header("X-Amz-Function-Error", reply.function_error)
         if status >= 400:
             error, message = ERRORS.get(status, ERRORS[500])
             answer = json.dumps({"Type": "User", "message": message}).encode()
@@ -102,7 +113,9 @@ class InvokeHandler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def fake_lambda(answer: Callable[[dict[str, Any]], int] = lambda _: 202) -> Iterator[FakeLambda]:
+def fake_lambda(
+    answer: Callable[[dict[str, Any]], int | Reply] = lambda _: 202,
+) -> Iterator[FakeLambda]:
     """A running :class:`FakeLambda` that answers ``answer(invocation)``, stopped at the end."""
     server = FakeLambda(answer)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

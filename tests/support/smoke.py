@@ -40,15 +40,19 @@ class Got:
     content_type: str
     body: bytes
 
-    @property
-    def summary(self) -> str:
-        """One short line for a table."""
+    def shown_as(self, case: Case) -> str:
+        """One short line for a table, in the shape of ``case.expected``."""
+        if case.method == "HEAD":
+            return f"{self.status} " + (f"a {len(self.body)}-byte body" if self.body else "no body")
         try:
-            answer = json.loads(self.body)
+            answer = json.loads(self.body, parse_float=str, parse_int=str)
         except ValueError:
             return f"{self.status} {self.body[:40]!r}" if self.body else f"{self.status} no body"
         if isinstance(answer, dict) and "error" in answer:
-            return f"{self.status} {answer['error']}"
+            return f"{self.status} {str(answer['error'])[:40]}"
+        if isinstance(answer, dict) and case.result and case.result[0] in answer:
+            key = case.result[0]
+            return f"{self.status} {key}={str(answer[key])[:24]}"
         return f"{self.status}"
 
 
@@ -200,7 +204,7 @@ def table(outcomes: Sequence[Outcome]) -> str:
         name = case.name
         if case.deploy:
             name += f" [{notes.setdefault(case.deploy, len(notes) + 1)}]"
-        got = outcome.got.summary if outcome.got else ""
+        got = outcome.got.shown_as(case) if outcome.got else ""
         result = "skipped: " + outcome.skipped if outcome.skipped else "ok"
         if outcome.differences:
             result = "DIFFERS: " + "; ".join(outcome.differences)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -63,11 +65,57 @@ def test_accepted_body_matches_the_contract_in_order() -> None:
     assert body["message"] == "Event received. Check queue/logs for status"
 
 
-def test_error_body_is_recognised_and_keeps_the_request_id() -> None:
+def test_error_body_keeps_the_request_id() -> None:
     body = contract.error_body(EVENT, "InvalidMonth", "bad", "YYYY-MM")
-    assert contract.is_error(body)
+    assert list(body) == ["error", "message", "accepted", "api_request_id"]
     assert body["api_request_id"] == "req-1"
-    assert not contract.is_error(contract.sync_body(EVENT, {"lines": 3}))
+
+
+def lambda_text(value: object) -> str:
+    """A payload as the Lambda Python runtime writes it (json.dumps' separators)."""
+    return json.dumps(value)
+
+
+@pytest.mark.parametrize(
+    ("payload", "answer"),
+    [
+        (lambda_text(contract.sync_body(EVENT, {"lines": 3})), (200, None)),
+        (lambda_text(contract.error_body(EVENT, "InvalidMonth", "bad", "YYYY-MM")), (400, None)),
+        ('{"api_stage": "api", "n": ' + "9" * 5000 + "}", (200, None)),
+        ('\n\t {\r "api_stage": "x"}', (200, None)),
+        (
+            lambda_text({"errorMessage": "2026-11-30 timed out", "errorType": "Sandbox.Timedout"}),
+            (502, "Sandbox.Timedout"),
+        ),
+        (
+            lambda_text({"errorMessage": "x", "errorType": "Runtime.MarshalError"}),
+            (502, "Runtime.MarshalError"),
+        ),
+        ('{"errorMessage": "no type"}', (502, "")),
+        ('{"errorType": 7}', (502, "")),
+        ("", (502, "")),
+        ("{}", (502, "")),
+        ("null", (502, "")),
+        ('{"errorType": "X", "n": ' + "9" * 5000 + "}", (502, "")),
+    ],
+)
+def test_a_payload_is_told_apart_as_the_stack_s_response_template_does(
+    payload: str, answer: tuple[int, str | None]
+) -> None:
+    assert contract.sync_answer(payload) == answer
+
+
+@given(st.dictionaries(st.text(max_size=8), st.integers() | st.text(max_size=8), max_size=4))
+def test_every_result_body_is_a_200_and_every_error_body_a_400(result: dict[str, object]) -> None:
+    assert contract.sync_answer(lambda_text(contract.sync_body(EVENT, result))).status == 200
+    error = contract.error_body(EVENT, "Bad", "bad", "good")
+    assert contract.sync_answer(lambda_text(error)).status == 400
+
+
+@given(st.text(max_size=40))
+def test_a_function_error_is_a_502_with_its_error_type(error_type: str) -> None:
+    payload = lambda_text({"errorMessage": "m", "errorType": error_type, "stackTrace": []})
+    assert contract.sync_answer(payload) == (502, error_type)
 
 
 @pytest.mark.parametrize(

@@ -48,8 +48,8 @@ def test_a_timestamp_is_the_instant_in_utc_cut_to_the_millisecond(at: float) -> 
     assert timedelta(0) <= exact - moment <= timedelta(milliseconds=1), (at, written)
 
 
-def test_an_unknown_log_level_falls_back_to_info_and_says_so() -> None:
-    code = "import chalicelib.async_api.logs as l; l.log('after', 'r')"
+def test_an_unknown_log_level_falls_back_to_info_and_says_so_with_the_first_line() -> None:
+    code = "import chalicelib.async_api.logs as l; print('imported'); l.log('after', 'r')"
     run = subprocess.run(
         [sys.executable, "-c", code],
         env={"LOG_LEVEL": "verbose", "PATH": ""},
@@ -57,7 +57,9 @@ def test_an_unknown_log_level_falls_back_to_info_and_says_so() -> None:
         text=True,
         check=True,
     )
-    lines = [json.loads(line) for line in run.stdout.splitlines()]
+    imported, *written = run.stdout.splitlines()
+    assert imported == "imported", "nothing is written at import"
+    lines = [json.loads(line) for line in written]
     assert lines[0]["event"] == "log.level_unknown" and lines[0]["using"] == "INFO"
     assert lines[1]["event"] == "after", "INFO lines must still be written"
 

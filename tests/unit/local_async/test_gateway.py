@@ -98,3 +98,42 @@ def test_each_header_has_its_last_value_without_optional_whitespace(
         last = [value for sent, value in lines if sent.lower() == name][-1]
         assert values[name] == last.strip(" \t")
     assert set(values) == {name.lower() for name, _ in lines}
+
+
+@given(st.integers(min_value=0, max_value=contract.MAX_PAYLOAD_BYTES))
+def test_a_length_within_the_payload_limit_is_read_as_sent(length: int) -> None:
+    assert gateway.body_length([str(length)]) == length
+    assert gateway.body_length([f" {length}\t", f"{length}"]) == length, "repeats of one value"
+    assert gateway.body_length([f"000{length}"]) == length
+
+
+@given(st.integers(min_value=contract.MAX_PAYLOAD_BYTES + 1) | st.text(alphabet="9", min_size=8))
+def test_a_length_over_the_payload_limit_is_api_gateway_s_413(length: int | str) -> None:
+    assert gateway.body_length([str(length)]) == contract.PAYLOAD_TOO_LARGE
+
+
+@pytest.mark.parametrize(
+    "values", [["abc"], ["-1"], ["1.5"], ["١٢"], [""], ["1", "2"], ["0x10"]], ids=repr
+)
+def test_a_length_that_is_not_one_whole_number_is_a_400(values: list[str]) -> None:
+    assert gateway.body_length(values) == gateway.BAD_CONTENT_LENGTH
+
+
+def test_no_length_is_no_body() -> None:
+    assert gateway.body_length([]) == 0
+
+
+@pytest.mark.parametrize(
+    ("status", "error"),
+    [
+        (400, "BadRequest"),
+        (414, "UriTooLong"),
+        (431, "RequestHeaderFieldsTooLarge"),
+        (505, "HttpVersionNotSupported"),
+        (501, "BadRequest"),
+    ],
+)
+def test_the_parser_s_refusals_keep_their_status_where_the_gateway_has_one(
+    status: int, error: str
+) -> None:
+    assert gateway.malformed(status).error == error
