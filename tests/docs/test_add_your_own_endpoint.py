@@ -20,6 +20,7 @@ import pytest
 from tests.support.chalice_local import user_environment
 from tests.support.project import (
     PAGE,
+    PROJECT_DIR,
     build_fixture_project,
     copy_project,
     declares_page_function,
@@ -47,6 +48,8 @@ CHECKS_SECONDS = 600
 
 @pytest.mark.e2e
 def test_following_the_page_adds_the_endpoint(tmp_path: Path) -> None:
+    if declares_page_function(PROJECT_DIR):
+        pytest.skip("app.py already declares the page's function: following it adds nothing")
     project = runnable_copy(tmp_path / "project")
     follow_steps_1_and_2(project)
     env = user_environment({"ASYNC_STATE_DIR": str(tmp_path / "state")})
