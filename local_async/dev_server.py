@@ -53,6 +53,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, MutableMapping, Sequence
+from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
@@ -71,6 +72,7 @@ from chalice.local import (
 
 from chalicelib.async_api import AsyncApi, contract, json_codec, logs
 from local_async import gateway
+from local_async.log_output import GatheredLines
 from local_async.settings import PROJECT_DIR, SQS_ENDPOINT_VARIABLE
 
 #: The exit status when the server does not start (a port, a setting, the store).
@@ -123,6 +125,9 @@ def serve(api: AsyncApi, server: LocalDevServer, env: Mapping[str, str] = os.env
     except Exception as problem:  # a setting, .chalice/config.json, the store...
         refuse(str(problem) or type(problem).__name__)
     create_declared_queues(api, env)
+    lines = GatheredLines()
+    lines.start()
+    logs.send_lines_to(lines)
     logs.log("server.started", "", url=f"http://{server.host}:{server.port}")
     server.server.serve_forever()
 
@@ -206,10 +211,12 @@ def use_gateway_handler(server: LocalDevServer) -> None:
     if not (
         isinstance(chalice_handler, functools.partial)
         and chalice_handler.func is ChaliceRequestHandler
+        and not chalice_handler.args
     ):
         raise RuntimeError(f"Chalice's local server has changed: {chalice_handler!r}")
+    # One edge for the server: Chalice builds its gateway (and route matcher) per connection.
     server.server.RequestHandlerClass = functools.partial(
-        GatewayRequestHandler, *chalice_handler.args, **chalice_handler.keywords
+        GatewayRequestHandler, edge=Edge(**chalice_handler.keywords)
     )
 
 
@@ -284,12 +291,17 @@ def check_app(project_dir: Path) -> None:
 class RawSegmentRouteMatcher(RouteMatcher):
     """Chalice's route matcher with API Gateway's segments: ``;`` is part of a segment."""
 
+    def __init__(self, routes: gateway.Routes) -> None:
+        super().__init__(list(routes.methods))
+        self._routes = routes
+
     def match_route(self, url: str) -> MatchResult:
         """The route of ``url``, its raw path parameters and query; ValueError if none."""
-        matched = gateway.match(self.route_urls, url)
+        matched = self._routes.match(url)
         if matched is None:
             raise ValueError(f"No matching route found for: {url}")
-        return MatchResult(matched.route, matched.parameters, matched.query)
+        # Copies: Chalice hands them to the route, the edge keeps its own.
+        return MatchResult(matched.route, dict(matched.parameters), dict(matched.query))
 
 
 class Answer(NamedTuple):
@@ -311,20 +323,20 @@ class Edge:
     """
 
     def __init__(self, app_object: Any, config: Any) -> None:
-        self._routes = {route: list(methods) for route, methods in app_object.routes.items()}
+        self._routes = gateway.Routes(app_object.routes)
+        self._accepted = contract.accepted_requests(list(self._routes.methods))
         self._local_gateway = LocalGateway(app_object, config)
         self._local_gateway.event_converter = LambdaEventConverter(
-            RawSegmentRouteMatcher(list(self._routes)), app_object.api.binary_types
+            RawSegmentRouteMatcher(self._routes), app_object.api.binary_types
         )
 
     def answer(
         self, method: str, target: str, lines: Sequence[tuple[str, str]], body: bytes | None
     ) -> Answer:
         """The answer to ``method`` on ``target`` with these header lines (repeats included)."""
-        refused = gateway.refusal(method, target, lines, self._routes)
-        if refused is not None:
-            return self.refusal(refused)
-        matched = gateway.match(self._routes, target)
+        matched = self._routes.screen(method, target, lines)
+        if isinstance(matched, contract.GatewayError):
+            return self.refusal(matched)
         try:
             response = self._local_gateway.handle_request(
                 method=method, path=target, headers=gateway.single_values(lines), body=body
@@ -337,22 +349,27 @@ class Edge:
         elif isinstance(payload, str):
             payload = payload.encode("utf-8")
         headers = {**response["headers"], **response["multiValueHeaders"]}
-        route = matched.route if matched else None
-        return Answer(response["statusCode"], headers, payload or b"", route)
+        return Answer(response["statusCode"], headers, payload or b"", matched.route)
 
     def refusal(self, error: contract.GatewayError) -> Answer:
         """The gateway's own answer ``error``, in the shape of every error body."""
-        accepted = contract.accepted_requests(list(self._routes))
-        body = contract.gateway_error_body(error, accepted, str(uuid.uuid4()))
+        body = contract.gateway_error_body(error, self._accepted, str(uuid.uuid4()))
         return Answer(error.status, {}, json_codec.dumps(body).encode("utf-8"))
 
 
+#: The ``Date`` header's text, as the standard library writes it (RFC 9110's IMF-fixdate).
+_HTTP_DATE = logs.PerSecond(lambda second: formatdate(second, usegmt=True))
+
+
 class GatewayRequestHandler(BaseHTTPRequestHandler):
-    """``chalice local``'s request handler: every request answered by an :class:`Edge`.
+    """``chalice local``'s request handler: every request answered by the server's :class:`Edge`.
 
     Answers keep-alive clients without delay: without TCP_NODELAY each response
     on a kept-alive connection waits for the client's delayed ACK (about 40 ms
-    on Linux), one client gets ~23 requests/s. Every method, also those the
+    on Linux), one client gets ~23 requests/s. An answer's status line, headers
+    and body leave in one write, as the standard library advises with
+    TCP_NODELAY (its ``wbufsize``): Chalice's handler makes two system calls
+    and two TCP segments of them. Every method, also those the
     standard library has no ``do_`` method for (TRACE, QUERY...), goes through
     the edge, which answers undeclared ones with the gateway's JSON 404.
 
@@ -372,12 +389,12 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True
+    #: Buffered: the standard library flushes after each request (``handle_one_request``).
+    wbufsize = -1
 
-    def __init__(
-        self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any
-    ) -> None:
-        # The base class serves the request in its __init__: the edge is built first.
-        self._edge = Edge(app_object, config)
+    def __init__(self, request: Any, client_address: Any, server: Any, edge: Edge) -> None:
+        # The base class serves the request in its __init__: the edge is set first.
+        self._edge = edge
         super().__init__(request, client_address, server)
 
     def __getattr__(self, name: str) -> Any:
@@ -420,6 +437,18 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         # Unparsed, the version stays HTTP/0.9, whose answers have no status line.
         self.request_version = self.protocol_version
         self._send(self._edge.refusal(gateway.malformed(code)))
+
+    def handle_expect_100(self) -> bool:
+        """Send ``100 Continue`` at once: the client waits for it before it sends the body."""
+        accepted = super().handle_expect_100()
+        self.wfile.flush()
+        return accepted
+
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """The ``Date`` header's value, formatted once per second of the clock."""
+        if timestamp is not None:
+            return super().date_time_string(timestamp)
+        return _HTTP_DATE(int(time.time()))
 
     def _log_access(self, status: int) -> None:
         started = self._started if self._started is not None else time.perf_counter()

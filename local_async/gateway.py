@@ -26,6 +26,7 @@ answers (README, "The truth about AWS"):
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
@@ -87,56 +88,74 @@ def header_value_bytes(lines: Iterable[tuple[str, str]]) -> int:
     return sum(len(value.encode("latin-1", "replace")) for _, value in lines)
 
 
-def match(routes: Iterable[str], target: str) -> Matched | None:
-    """The route whose resource path matches ``target``'s path, or None.
+class Routes:
+    """The API's resource paths and their methods, split once: matched and checked per request.
 
-    Segments match literally or a ``{parameter}``, which takes the segment as
-    sent, still percent-encoded; a trailing slash is ignored, except on ``/``.
-    Literal routes win over routes with parameters.
+    ``methods`` maps each resource path (``/items/{id}``) to its declared
+    methods. One instance serves every request of a server, from any thread.
     """
-    parts = urlsplit(target)
-    path = parts.path
-    if path != "/" and path.endswith("/"):
-        path = path[:-1]
-    segments = path.split("/")
-    for route in sorted(routes):
-        route_segments = route.split("/")
-        if len(route_segments) != len(segments):
-            continue
-        parameters: dict[str, str] = {}
-        for sent, declared in zip(segments, route_segments, strict=True):
-            if declared.startswith("{") and declared.endswith("}"):
-                if sent == "":
+
+    def __init__(self, methods: Mapping[str, Iterable[str]]) -> None:
+        self.methods = {route: frozenset(declared) for route, declared in methods.items()}
+        # Sorted: a literal segment sorts before "{", so literal routes win.
+        self._split = [(route, route.split("/")) for route in sorted(self.methods)]
+        self._last = threading.local()
+
+    def match(self, target: str) -> Matched | None:
+        """The route whose resource path matches ``target``'s path, or None.
+
+        Segments match literally or a ``{parameter}``, which takes the segment
+        as sent, still percent-encoded; a trailing slash is ignored, except on
+        ``/``. Literal routes win over routes with parameters. Each thread's
+        last target is remembered with its answer: the edge and then Chalice's
+        local gateway match the same target, one after the other.
+        """
+        last: tuple[str, Matched | None] | None = getattr(self._last, "matched", None)
+        if last is not None and last[0] == target:
+            return last[1]
+        matched = self._match(target)
+        self._last.matched = (target, matched)
+        return matched
+
+    def _match(self, target: str) -> Matched | None:
+        parts = urlsplit(target)
+        path = parts.path
+        if path != "/" and path.endswith("/"):
+            path = path[:-1]
+        segments = path.split("/")
+        for route, route_segments in self._split:
+            if len(route_segments) != len(segments):
+                continue
+            parameters: dict[str, str] = {}
+            for sent, declared in zip(segments, route_segments, strict=True):
+                if declared.startswith("{") and declared.endswith("}"):
+                    if sent == "":
+                        break
+                    parameters[declared[1:-1]] = sent
+                elif sent != declared:
                     break
-                parameters[declared[1:-1]] = sent
-            elif sent != declared:
+            else:
+                query = parse_qs(parts.query, keep_blank_values=True) if parts.query else {}
+                return Matched(route, parameters, query)
+        return None
+
+    def screen(
+        self, method: str, target: str, lines: Sequence[tuple[str, str]]
+    ) -> contract.GatewayError | Matched:
+        """The gateway's answer to a request no route may see, or the route that answers it."""
+        if len(target) > MAX_URL_CHARACTERS:
+            return URI_TOO_LONG
+        if header_value_bytes(lines) > MAX_HEADER_VALUE_BYTES:
+            return HEADERS_TOO_LARGE
+        matched = self.match(target)
+        if matched is None or method not in self.methods[matched.route]:
+            return contract.NO_ROUTE
+        for name, value in reversed(lines):  # the last value counts (single_values)
+            if name.lower() == "content-type":
+                if _media_type(value) != _JSON:
+                    return contract.UNSUPPORTED_MEDIA_TYPE
                 break
-        else:
-            return Matched(route, parameters, parse_qs(parts.query, keep_blank_values=True))
-    return None
-
-
-def refusal(
-    method: str,
-    target: str,
-    lines: Sequence[tuple[str, str]],
-    routes: Mapping[str, Iterable[str]],
-) -> contract.GatewayError | None:
-    """The gateway's answer to a request no route may see, or None to pass it on.
-
-    ``routes`` maps each resource path to its declared methods.
-    """
-    if len(target) > MAX_URL_CHARACTERS:
-        return URI_TOO_LONG
-    if header_value_bytes(lines) > MAX_HEADER_VALUE_BYTES:
-        return HEADERS_TOO_LARGE
-    matched = match(routes, target)
-    if matched is None or method not in routes[matched.route]:
-        return contract.NO_ROUTE
-    content_type = single_values(lines).get("content-type")
-    if content_type is not None and _media_type(content_type) != _JSON:
-        return contract.UNSUPPORTED_MEDIA_TYPE
-    return None
+        return matched
 
 
 def malformed(status: int) -> contract.GatewayError:

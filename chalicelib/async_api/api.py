@@ -239,7 +239,10 @@ class AsyncApi:
             request = self.app.current_request
             assert request is not None, "Chalice sets current_request for every route call"
             context = request.context
-            request_id = context.get("requestId") or _new_request_id()
+            # chalice local and Chalice's test client have no API request id; the Lambda
+            # context Chalice's local gateway makes for each request has a fresh UUID.
+            assert request.lambda_context is not None, "Chalice passes the handler's context"
+            request_id = context.get("requestId") or request.lambda_context.aws_request_id
             header = request.headers.get(contract.INVOCATION_TYPE_HEADER)
             event = contract.build_event(
                 path_parameters={parameter: raw[parameter] for parameter in names},
@@ -300,12 +303,6 @@ class AsyncApi:
             longest = max((f.timeout_seconds for f in self._functions), default=0)
             return lambda_sync_invoker(self._env, longest_timeout_seconds=longest)
         return self._local_sync_invoker(self.functions, self._env)
-
-
-def _new_request_id() -> str:
-    import uuid  # only where the gateway gives no request id: chalice local, the test client
-
-    return str(uuid.uuid4())
 
 
 def _retry_later(event: contract.Event, error: str, message: str, failure: Exception) -> Response:

@@ -74,6 +74,7 @@ def assert_each_ran_once_and_succeeded(state_dir: Path, log: Path, accepted: set
     assert {r["requestPayload"]["api_request_id"] for r in records} == accepted
     assert {r["requestContext"]["condition"] for r in records} == {"Success"}
     assert {r["requestContext"]["approximateInvokeCount"] for r in records} == {1}
+    wait_for_log(log, "async.attempt.started", len(accepted))  # written up to 20 ms later
     failed = log_events(log, "async.attempt.failed")
     assert failed == [], f"attempts failed: {failed}"
     runs = Counter(line["request_id"] for line in log_events(log, "async.attempt.started"))

@@ -13,7 +13,9 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -38,8 +40,11 @@ class RecordingServer(ThreadedHTTPServer):
         super().shutdown_request(request)
 
 
-def nodelay_of_one_connection(handler_cls: Any = ChaliceRequestHandler) -> int:
-    """Serve one request with Chalice's LocalDevServer; TCP_NODELAY on the accepted socket."""
+def nodelay_of_one_connection(*, gateway: bool) -> int:
+    """Serve one request with Chalice's LocalDevServer; TCP_NODELAY on the accepted socket.
+
+    With ``gateway``, its handler replaced as under ``chalice local``.
+    """
     app = LocalChalice(app_name="nodelay")
 
     @app.route("/")
@@ -51,9 +56,10 @@ def nodelay_of_one_connection(handler_cls: Any = ChaliceRequestHandler) -> int:
         Config.create(chalice_app=app),
         "127.0.0.1",
         0,
-        handler_cls=handler_cls,
         server_cls=RecordingServer,
     )
+    if gateway:
+        dev_server.use_gateway_handler(server)
     recording = server.server
     assert isinstance(recording, RecordingServer)
     thread = threading.Thread(target=recording.serve_forever, daemon=True)
@@ -78,15 +84,20 @@ def nodelay_of_one_connection(handler_cls: Any = ChaliceRequestHandler) -> int:
 
 def test_vanilla_chalice_local_leaves_nagle_on() -> None:
     # Why the tuning exists: keep-alive answers wait for the client's delayed ACK.
-    assert nodelay_of_one_connection() == 0
+    assert nodelay_of_one_connection(gateway=False) == 0
 
 
 def test_the_gateway_handler_sets_tcp_nodelay_on_accepted_sockets() -> None:
-    assert nodelay_of_one_connection(dev_server.GatewayRequestHandler) != 0
+    assert nodelay_of_one_connection(gateway=True) != 0
 
 
-def test_the_gateway_handler_replaces_chalice_s_keeping_its_arguments() -> None:
+def test_the_gateway_handler_replaces_chalice_s_with_one_edge_for_its_app() -> None:
     app = LocalChalice(app_name="swap")
+
+    @app.route("/")
+    def index() -> dict[str, bool]:
+        return {"swapped": True}
+
     config = Config.create(chalice_app=app)
     server = LocalDevServer(app, config, "127.0.0.1", 0)
     try:
@@ -94,7 +105,10 @@ def test_the_gateway_handler_replaces_chalice_s_keeping_its_arguments() -> None:
         handler = server.server.RequestHandlerClass
         assert isinstance(handler, functools.partial)
         assert handler.func is dev_server.GatewayRequestHandler
-        assert handler.keywords == {"app_object": app, "config": config}
+        # Every connection shares it: built once from Chalice's app and config.
+        edge = handler.keywords["edge"]
+        answer = edge.answer("GET", "/", [], None)
+        assert (answer.status, json.loads(answer.body)) == (200, {"swapped": True})
     finally:
         server.server.server_close()
 
@@ -208,31 +222,37 @@ def test_the_parent_exits_0_after_its_worker_exited_0_and_128_plus_n_after_signa
 # -- the log stream --
 
 
-def serve_raw(request: bytes) -> tuple[bytes, list[dict[str, Any]]]:
-    """Send ``request`` to a gateway-handled Chalice server; the answer and the log lines."""
+@contextlib.contextmanager
+def gateway_server(output: io.StringIO) -> Iterator[int]:
+    """A gateway-handled Chalice server for app.py on a free port; its stdout into ``output``."""
     import app
 
     config = Config.create(chalice_app=app.app)
     server = LocalDevServer(app.app, config, "127.0.0.1", 0)
     dev_server.use_gateway_handler(server)
     thread = threading.Thread(target=server.server.serve_forever, daemon=True)
-    output = io.StringIO()
     with contextlib.redirect_stdout(output):
         thread.start()
         try:
-            port = server.server.server_address[1]
-            with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
-                client.sendall(request)
-                answer = b""
-                while chunk := client.recv(65536):
-                    answer += chunk
-            deadline = time.monotonic() + 10
-            while '"http.access"' not in output.getvalue():
-                assert time.monotonic() < deadline, "no access line within 10 s"
-                time.sleep(0.01)
+            yield server.server.server_address[1]
         finally:
             server.server.shutdown()
             server.server.server_close()
+
+
+def serve_raw(request: bytes) -> tuple[bytes, list[dict[str, Any]]]:
+    """Send ``request`` to a gateway-handled Chalice server; the answer and the log lines."""
+    output = io.StringIO()
+    with gateway_server(output) as port:
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+            client.sendall(request)
+            answer = b""
+            while chunk := client.recv(65536):
+                answer += chunk
+        deadline = time.monotonic() + 10
+        while '"http.access"' not in output.getvalue():
+            assert time.monotonic() < deadline, "no access line within 10 s"
+            time.sleep(0.01)
     return answer, [json.loads(line) for line in output.getvalue().splitlines()]
 
 
@@ -404,3 +424,48 @@ def test_an_sqs_endpoint_that_cannot_be_reached_leaves_queue_creation_to_the_eng
         "async.queues.not_created",
         endpoint,
     )
+
+
+# -- answers written whole, buffered --
+
+
+def test_100_continue_goes_out_before_the_body_is_sent() -> None:
+    # Answers are buffered until the request is served; a client that asks
+    # "Expect: 100-continue" sends its body only once it has the interim answer.
+    with (
+        gateway_server(io.StringIO()) as port,
+        socket.create_connection(("127.0.0.1", port), timeout=5) as client,
+    ):
+        client.sendall(
+            b"GET /square/3 HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
+        )
+        interim = client.recv(65536)  # times out (fails) if the 100 stays buffered
+        assert interim.startswith(b"HTTP/1.1 100 Continue"), interim
+        client.sendall(b"{}")
+        answer = b""
+        while chunk := client.recv(65536):
+            answer += chunk
+    assert b"HTTP/1.1 200" in interim + answer, interim + answer
+
+
+def test_kept_alive_answers_each_arrive_whole_with_the_current_date() -> None:
+    request = b"GET /square/3 HTTP/1.1\r\nHost: x\r\n\r\n"
+    with (
+        gateway_server(io.StringIO()) as port,
+        socket.create_connection(("127.0.0.1", port), timeout=5) as client,
+    ):
+        reader = client.makefile("rb")
+        for _ in range(3):
+            before = datetime.now(UTC).replace(microsecond=0)
+            client.sendall(request)
+            status = reader.readline()
+            headers = {}
+            while (header := reader.readline()) != b"\r\n":
+                name, _, value = header.decode("latin-1").partition(":")
+                headers[name.lower()] = value.strip()
+            body = reader.read(int(headers["content-length"]))
+            after = datetime.now(UTC)
+            assert status.startswith(b"HTTP/1.1 200"), status
+            assert json.loads(body)["square_of_your_number_is"] == 9
+            assert before <= parsedate_to_datetime(headers["date"]) <= after, headers["date"]

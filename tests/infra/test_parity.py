@@ -202,7 +202,7 @@ def api_gateway(
 ) -> tuple[Answer, list[tuple[str, Any]] | None, str | None]:
     """The deployed path, offline: its answer, the event, the invocation type."""
     paths = target.synthesized.template_paths()
-    matched = gateway.match(paths, "/" + case.target)
+    matched = gateway.Routes(paths).match("/" + case.target)
     if matched is None or case.method.lower() not in paths[matched.route]:
         answer = gateway_response(target, "MISSING_AUTHENTICATION_TOKEN", context.request_id)
         return answer, None, None

@@ -40,16 +40,19 @@ _IGNORED = shutil.ignore_patterns(
 )
 
 
-def copy_project(destination: Path, *, with_tests: bool = False) -> Path:
+def copy_project(
+    destination: Path, source: Path = PROJECT_DIR, *, with_tests: bool = False
+) -> Path:
     """A copy of the project's code and configuration (no .venv, no caches).
 
+    ``source`` is another checkout to copy instead of this one (an older commit).
     ``with_tests``: its tests and docs too, for a run of the suite in the copy.
     """
     destination.mkdir(parents=True, exist_ok=True)
     for name in _FILES:
-        shutil.copy2(PROJECT_DIR / name, destination / name)
+        shutil.copy2(source / name, destination / name)
     for directory in (*_DIRECTORIES, *(("tests", "docs") if with_tests else ())):
-        shutil.copytree(PROJECT_DIR / directory, destination / directory, ignore=_IGNORED)
+        shutil.copytree(source / directory, destination / directory, ignore=_IGNORED)
     return destination
 
 

@@ -76,3 +76,30 @@ def test_a_stdout_that_cannot_be_written_does_not_fail_the_caller(
 
     monkeypatch.setattr("sys.stdout", ClosedPipe())
     logs.log("function.done", "req-2")  # must not raise
+
+
+@given(st.lists(st.integers(min_value=0, max_value=5), max_size=30))
+def test_per_second_gives_each_second_s_text_formatting_it_once_per_change(
+    seconds: list[int],
+) -> None:
+    formatted: list[int] = []
+
+    def format(second: int) -> str:
+        formatted.append(second)
+        return f"<{second}>"
+
+    per_second = logs.PerSecond(format)
+    assert [per_second(second) for second in seconds] == [f"<{s}>" for s in seconds]
+    changes = [s for index, s in enumerate(seconds) if index == 0 or seconds[index - 1] != s]
+    assert formatted == changes
+
+
+def test_lines_go_where_they_are_sent_until_sent_back() -> None:
+    taken: list[str] = []
+    previous = logs.send_lines_to(taken.append)
+    try:
+        logs.log("function.done", "req-3")
+    finally:
+        assert logs.send_lines_to(previous) == taken.append
+    assert [json.loads(text)["request_id"] for text in taken] == ["req-3"]
+    assert taken[0].endswith("}\n"), "a line ends with its newline"
