@@ -78,6 +78,6 @@ def fixture_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def fixture_app() -> ModuleType:
+def fixture_app(fixture_project: Path) -> ModuleType:
     """The fixture project's app.py, imported in this process (module ``reports_app``)."""
-    return load_fixture_app()
+    return load_fixture_app(fixture_project)

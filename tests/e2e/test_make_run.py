@@ -23,7 +23,7 @@ import requests
 
 from local_async.dev_server import EXIT_NOT_STARTED
 from tests.support.chalice_local import CHALICE, ChaliceLocal, free_port, user_environment
-from tests.support.declared import SQUARE
+from tests.support.declared import FUNCTIONS
 from tests.support.engine_e2e import engine_env, log_events, wait_for_log
 from tests.support.moto_sqs import MotoSqs
 from tests.support.project import runnable_copy
@@ -240,5 +240,6 @@ def test_with_an_sqs_endpoint_the_declared_queues_exist_before_any_record(
             assert requests.get(f"{server.url}/square/3", headers=headers, timeout=10).ok
             wait_for_log(log, "async.record.stored", 1)
     [stored] = log_events(log, "async.record.stored")
-    assert sorted(url.rsplit("/", 1)[1] for url in urls) == sorted(SQUARE.queues)
+    declared = [name for function in FUNCTIONS for name in function.queues]
+    assert sorted(url.rsplit("/", 1)[1] for url in urls) == sorted(declared)
     assert stored["delivery"] == "sqs", "the record is in the outbox, on its way to the endpoint"

@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chalice.utils import to_cfn_resource_name
 
 from tests.support.chalice_local import CHALICE
+from tests.support.declared import FUNCTIONS
 from tests.support.project import copy_project
 
 pytestmark = pytest.mark.e2e
@@ -58,11 +60,14 @@ def test_packaging_starts_no_engine(package: Path) -> None:
     assert not (package / "xdg").exists()
 
 
-def test_only_the_stage_s_api_handler_may_invoke_the_stage_s_get_square_fn(package: Path) -> None:
+def test_only_the_stage_s_api_handler_may_invoke_the_stage_s_functions(package: Path) -> None:
     handler = role_statements(package, "APIHandler")
     invoke = [s for s in handler if s["Action"] == "lambda:InvokeFunction"]
     assert [s["Resource"] for s in invoke] == [
-        ["arn:*:lambda:*:*:function:serverless-async-lambda-api-dev-get_square_fn"]
+        [
+            f"arn:*:lambda:*:*:function:serverless-async-lambda-api-dev-{function.name}"
+            for function in FUNCTIONS
+        ]
     ]
     function = role_statements(package, "GetSquareFn")
     assert all("lambda:" not in json.dumps(s["Action"]) for s in function), function
@@ -78,9 +83,15 @@ def test_every_statement_is_limited_to_the_caller_s_own_account(package: Path) -
 
 def test_the_functions_and_the_api_handler_have_their_reserved_concurrency(package: Path) -> None:
     resources = json.loads((package / "out" / "sam.json").read_text())["Resources"]
+    reservations = [function.reserved_concurrency for function in FUNCTIONS]
+    for function, reserved in zip(FUNCTIONS, reservations, strict=True):
+        properties = resources[to_cfn_resource_name(function.name)]["Properties"]
+        assert properties.get("ReservedConcurrentExecutions") == reserved, function.name
     assert resources["GetSquareFn"]["Properties"]["ReservedConcurrentExecutions"] == 10
-    # Synchronous calls run in the API handler under plain `chalice deploy`.
-    assert resources["APIHandler"]["Properties"]["ReservedConcurrentExecutions"] == 10
+    # Synchronous calls of every function run in the API handler under plain `chalice deploy`:
+    # bounded by the sum of theirs, unbounded when one of them is.
+    handler = resources["APIHandler"]["Properties"].get("ReservedConcurrentExecutions")
+    assert handler == (None if None in reservations else sum(filter(None, reservations)))
 
 
 def test_no_role_writes_outside_the_apps_log_groups(package: Path) -> None:

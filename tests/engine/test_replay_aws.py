@@ -15,9 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chalice.utils import to_cfn_resource_name
 
+from chalicelib.async_api import AsyncFunction
 from local_async.replay.cli import NAME_OUTPUT, ON_FAILURE_QUEUE_URL_OUTPUT, stack_output_key
 from tests.engine.helpers import DLQ, SQUARE
+from tests.support.declared import FUNCTIONS
 from tests.support.fake_lambda import FakeLambda, fake_lambda
 from tests.support.moto_sqs import MotoSqs
 from tests.support.replay import (
@@ -30,25 +33,37 @@ from tests.support.replay import (
 )
 
 STACK = "serverless-async-lambda-api"
-#: The name CloudFormation gives the stack's function (its ``<Function>Name`` output).
-DEPLOYED = "serverless-async-lambda-api-GetSquareFn-4ZJ8XKQ1R2T3"
+
+
+def deployed_name(function: AsyncFunction) -> str:
+    """The name CloudFormation gives a declared function (its ``<Function>Name`` output)."""
+    return f"{STACK}-{to_cfn_resource_name(function.name)}-4ZJ8XKQ1R2T3"
+
+
+DEPLOYED = deployed_name(SQUARE)
 DEPLOYED_ARN = f"arn:aws:lambda:us-east-1:123456789012:function:{DEPLOYED}:$LATEST"
 
 
 def deploy(moto: MotoSqs, stack: str = STACK, outputs: bool = True) -> str:
-    """A stack with the project's outputs and its on-failure queue; the queue's URL."""
-    template: dict[str, Any] = {
-        "Resources": {
-            "OnFailureQueue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": DLQ}}
+    """A stack with the outputs and on-failure queues of every declared function.
+
+    Returns the example's on-failure queue's URL.
+    """
+    template: dict[str, Any] = {"Resources": {}, "Outputs": {}}
+    for function in FUNCTIONS:
+        queue = stack_output_key(function, "OnFailureQueue")
+        template["Resources"][queue] = {
+            "Type": "AWS::SQS::Queue",
+            "Properties": {"QueueName": function.on_failure_queue},
         }
-    }
-    if outputs:
-        template["Outputs"] = {
-            stack_output_key(SQUARE, ON_FAILURE_QUEUE_URL_OUTPUT): {
-                "Value": {"Ref": "OnFailureQueue"}
-            },
-            stack_output_key(SQUARE, NAME_OUTPUT): {"Value": DEPLOYED},
+        template["Outputs"][stack_output_key(function, ON_FAILURE_QUEUE_URL_OUTPUT)] = {
+            "Value": {"Ref": queue}
         }
+        template["Outputs"][stack_output_key(function, NAME_OUTPUT)] = {
+            "Value": deployed_name(function)
+        }
+    if not outputs:
+        del template["Outputs"]
     cloudformation = moto.client("cloudformation")
     cloudformation.create_stack(StackName=stack, TemplateBody=json.dumps(template))
     url: str = moto.client().get_queue_url(QueueName=DLQ)["QueueUrl"]
@@ -184,7 +199,9 @@ def test_a_stack_without_the_outputs_is_refused_saying_which(moto: MotoSqs, tmp_
     assert missing.returncode == 2
     assert f"error: cannot describe the stack {STACK}: ValidationError" in missing.stderr
     assert other.returncode == 2
-    assert "error: the stack another-stack has no output GetSquareFnName" in other.stderr
+    # Refused at the first declared function's.
+    first = stack_output_key(FUNCTIONS[0], NAME_OUTPUT)
+    assert f"error: the stack another-stack has no output {first}" in other.stderr
 
 
 @pytest.mark.parametrize("variable", ["AWS_REGION", "AWS_DEFAULT_REGION"])

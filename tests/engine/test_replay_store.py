@@ -87,7 +87,7 @@ def test_each_declared_function_s_records_go_back_to_that_function(
     store: Store, fixture_app: ModuleType
 ) -> None:
     functions = AsyncApi.of(fixture_app.app).functions
-    reports = functions[1]
+    (reports,) = (function for function in functions if function.name == "build_report_fn")
     report = api_event(
         {"account": "acme", "month": "2026-10"},
         resource_path=reports.route,

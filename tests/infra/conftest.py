@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from infrastructure.translated import TRANSLATED_SUFFIX
+from tests.support.project import declares_page_function
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INFRASTRUCTURE = REPO_ROOT / "infrastructure"
@@ -54,6 +55,11 @@ class Synthesized:
         }
 
     def resource(self, resource_type: str) -> tuple[str, dict[str, Any]]:
+        """The stack's one resource of a type it has once (the API, the alarm topic).
+
+        Per-function resources are many when a user declares functions next to
+        the example: tests find those by their function (``resource_id``).
+        """
         (found,) = self.resources(resource_type).items()
         return found
 
@@ -124,7 +130,14 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
 
 @pytest.fixture(scope="session")
 def fixture_synthesized(
-    fixture_project: Path, tmp_path_factory: pytest.TempPathFactory
+    fixture_project: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> Synthesized:
-    """The fixture project's stack (two functions), synthesized once."""
+    """The fixture project's stack (the page's function besides the project's), synthesized once.
+
+    A project that already declares the page's function is its own fixture
+    project: its stack serves both, synthesized once.
+    """
+    if declares_page_function(REPO_ROOT):
+        project: Synthesized = request.getfixturevalue("synthesized")
+        return project
     return synthesize(fixture_project, tmp_path_factory.mktemp("fixture-cdk.out"))

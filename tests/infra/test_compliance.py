@@ -21,19 +21,22 @@ from cdk_nag import AwsSolutionsChecks
 
 from infrastructure import app as cdk_app
 from infrastructure import translated
+from infrastructure.stacks.async_api_stack import resource_id
 from tests.infra.conftest import Synthesized
+from tests.support.declared import FUNCTIONS
 
 #: Every AwsSolutions finding the default stack accepts, by rule, with how many resources
-#: of the synthesized template carry it. The API's and the function's are found only in
-#: the translated template.
+#: of the synthesized template carry it: the API's once, each declared function's once
+#: per function or per queue. The API's and the functions' are found only in the
+#: translated template.
 ACKNOWLEDGED = {
-    "AwsSolutions-SQS3": 2,
+    "AwsSolutions-SQS3": 2 * len(FUNCTIONS),
     "AwsSolutions-APIG2": 1,
     "AwsSolutions-APIG3": 1,
     "AwsSolutions-APIG4": 1,
     "AwsSolutions-APIG6": 1,
     "AwsSolutions-COG4": 1,
-    "AwsSolutions-L1": 1,
+    "AwsSolutions-L1": len(FUNCTIONS),
 }
 
 
@@ -112,10 +115,11 @@ def test_the_translated_resources_carry_the_acknowledgments_of_their_sam_resourc
     api = translated.acknowledgments(synthesized.template["Resources"]["RestAPI"])
     stages = synthesized.translated_resources("AWS::ApiGateway::Stage")
     assert [translated.acknowledgments(stage) for stage in stages.values()] == [api]
-    function = synthesized.template["Resources"]["GetSquareFn"]
-    assert translated.acknowledgments(
-        synthesized.translated["Resources"]["GetSquareFn"]
-    ) == translated.acknowledgments(function)
+    for logical_id in map(resource_id, FUNCTIONS):
+        function = synthesized.template["Resources"][logical_id]
+        assert translated.acknowledgments(
+            synthesized.translated["Resources"][logical_id]
+        ) == translated.acknowledgments(function)
 
 
 def findings_without_acknowledgments(

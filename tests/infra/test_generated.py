@@ -6,12 +6,14 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import yaml
 from chalice.config import Config
 
-from tests.support.declared import SQUARE
+from chalicelib.async_api import AsyncFunction
+from tests.support.declared import FUNCTIONS, SQUARE
 from tests.support.project import PROJECT_DIR, copy_project
 
 
@@ -56,8 +58,9 @@ def test_a_policy_file_no_stage_uses_is_refused_and_removed(tmp_path: Path) -> N
 
 
 def test_a_second_function_gets_its_config_policies_and_openapi_path(
-    fixture_project: Path,
+    fixture_project: Path, fixture_app: ModuleType
 ) -> None:
+    declared: tuple[AsyncFunction, ...] = fixture_app.api.functions
     chalice = fixture_project / ".chalice"
     config = json.loads((chalice / "config.json").read_text())
     assert config["lambda_functions"]["build_report_fn"] == {
@@ -65,8 +68,10 @@ def test_a_second_function_gets_its_config_policies_and_openapi_path(
         "lambda_memory_size": 256,
         "reserved_concurrency": 10,
     }
-    assert config["lambda_functions"]["api_handler"] == {"reserved_concurrency": 20}, (
-        "synchronous calls of both functions run in the API handler"
+    reserved = sum(function.reserved_concurrency or 0 for function in declared)
+    assert reserved >= 20
+    assert config["lambda_functions"]["api_handler"] == {"reserved_concurrency": reserved}, (
+        "synchronous calls of every function run in the API handler"
     )
     assert config["stages"]["dev"]["environment_variables"] == {"API_STAGE": "dev"}, (
         "keys the generator does not own are kept"
@@ -77,15 +82,16 @@ def test_a_second_function_gets_its_config_policies_and_openapi_path(
     handler = json.loads((chalice / "policy-dev.json").read_text())
     (invoke,) = (s for s in handler["Statement"] if s["Action"] == "lambda:InvokeFunction")
     assert invoke["Resource"] == [
-        "arn:*:lambda:*:*:function:serverless-async-lambda-api-dev-get_square_fn",
-        "arn:*:lambda:*:*:function:serverless-async-lambda-api-dev-build_report_fn",
+        f"arn:*:lambda:*:*:function:serverless-async-lambda-api-dev-{function.name}"
+        for function in declared
     ]
     own = json.loads((chalice / "policy-dev-build-report-fn.json").read_text())
     assert [s["Action"] for s in own["Statement"]] == [
         ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
     ]
     document = yaml.safe_load((fixture_project / "docs" / "openapi.yaml").read_text())
-    assert list(document["paths"]) == ["/square/{number}", "/reports/{account}/{month}"]
+    assert list(document["paths"]) == [function.route for function in declared]
+    assert {SQUARE.route, "/reports/{account}/{month}"} <= set(document["paths"])
     month = document["paths"]["/reports/{account}/{month}"]["get"]["parameters"][1]
     assert (month["name"], month["schema"]["pattern"]) == ("month", "^20[0-9]{2}-(0[1-9]|1[0-2])$")
     assert generate(fixture_project, "--check").returncode == 0
@@ -136,7 +142,8 @@ def test_each_stage_s_policies_name_only_that_stage_s_functions_in_the_own_accou
             s for s in statements(project, files[0]) if s["Action"] == "lambda:InvokeFunction"
         )
         assert invoke["Resource"] == [
-            f"arn:*:lambda:*:*:function:serverless-async-lambda-api-{stage}-get_square_fn"
+            f"arn:*:lambda:*:*:function:serverless-async-lambda-api-{stage}-{function.name}"
+            for function in FUNCTIONS
         ]
         (logs,) = statements(project, files[1])
         assert logs["Resource"] == [

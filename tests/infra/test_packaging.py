@@ -13,9 +13,9 @@ from tests.infra.conftest import REPO_ROOT, Synthesized
 
 
 def asset_zip(synthesized: Synthesized) -> Path:
-    """The function's code asset as cdk.out holds it (what ``cdk deploy`` uploads)."""
-    _, function = synthesized.resource("AWS::Serverless::Function")
-    key = function["Properties"]["CodeUri"]["Key"]
+    """The functions' code asset as cdk.out holds it (what ``cdk deploy`` uploads)."""
+    functions = synthesized.resources("AWS::Serverless::Function").values()
+    (key,) = {function["Properties"]["CodeUri"]["Key"] for function in functions}
     path = synthesized.outdir / f"asset.{key}"
     assert path.is_file(), sorted(p.name for p in synthesized.outdir.iterdir())
     return path

@@ -95,7 +95,7 @@ def test_access_log_lines_name_the_route_not_the_number(synthesized: Synthesized
     assert json.loads(log_format)["resourcePath"] == "$context.resourcePath"
 
 
-def test_the_function_logs_at_info_or_above(synthesized: Synthesized) -> None:
-    _, function = synthesized.resource("AWS::Serverless::Function")
-    variables = function["Properties"].get("Environment", {}).get("Variables", {})
-    assert variables.get("LOG_LEVEL", "INFO") in ("INFO", "WARNING", "ERROR"), variables
+def test_each_function_logs_at_info_or_above(synthesized: Synthesized) -> None:
+    for logical_id, function in synthesized.resources("AWS::Serverless::Function").items():
+        variables = function["Properties"].get("Environment", {}).get("Variables", {})
+        assert variables.get("LOG_LEVEL", "INFO") in ("INFO", "WARNING", "ERROR"), logical_id

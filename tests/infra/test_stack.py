@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import json
 import re
+from types import ModuleType
 from typing import Any
 
 import pytest
 from aws_cdk.assertions import Match, Template
 
+from chalicelib.async_api import AsyncFunction
 from infrastructure.stacks import api_definition
-from infrastructure.stacks.async_api_stack import ACCOUNT_ROLE_NOTICE, LAMBDA_RUNTIME
+from infrastructure.stacks.async_api_stack import ACCOUNT_ROLE_NOTICE, LAMBDA_RUNTIME, resource_id
 from tests.infra.conftest import REPO_ROOT, Synthesized, arn_of, queue_id
-from tests.support.declared import DEST, DLQ, SQUARE
+from tests.support.declared import DEST, DLQ, FUNCTIONS, SQUARE
 
-FUNCTION = "GetSquareFn"
-FUNCTION_ROLE = "GetSquareFnRole"
+#: The example's function and role; the stack has one of each per declared function.
+FUNCTION = resource_id(SQUARE)
+FUNCTION_ROLE = f"{FUNCTION}Role"
 REST_API = "RestAPI"
+#: Every declared function's on-success and on-failure queue, in declaration order.
+DECLARED_QUEUES = [name for function in FUNCTIONS for name in function.queues]
 
 
 @pytest.fixture(scope="module")
@@ -133,16 +138,17 @@ def test_the_queue_reader_role_is_assumed_from_the_account_and_may_only_read_the
         "sqs:GetQueueAttributes",
     }
     assert [statement["Resource"] for statement in statements] == [
-        arn_of(queue_id(synthesized, DEST)),
-        arn_of(queue_id(synthesized, DLQ)),
+        arn_of(queue_id(synthesized, name)) for name in DECLARED_QUEUES
     ]
 
 
-def test_there_are_exactly_the_two_queues_of_the_policy(synthesized: Synthesized) -> None:
-    names = {
+def test_there_are_exactly_the_two_queues_of_each_declared_function(
+    synthesized: Synthesized,
+) -> None:
+    names = [
         q["Properties"]["QueueName"] for q in synthesized.resources("AWS::SQS::Queue").values()
-    }
-    assert names == {DEST, DLQ}
+    ]
+    assert sorted(names) == sorted(DECLARED_QUEUES)
 
 
 # -- Lambda asynchronous configuration ----------------------------------------
@@ -151,8 +157,12 @@ def test_there_are_exactly_the_two_queues_of_the_policy(synthesized: Synthesized
 def test_event_invoke_config_comes_from_the_async_policy(
     synthesized: Synthesized, template: Template
 ) -> None:
-    template.resource_count_is("AWS::Lambda::EventInvokeConfig", 1)
-    _, config = synthesized.resource("AWS::Lambda::EventInvokeConfig")
+    template.resource_count_is("AWS::Lambda::EventInvokeConfig", len(FUNCTIONS))
+    (config,) = (
+        config
+        for config in synthesized.resources("AWS::Lambda::EventInvokeConfig").values()
+        if config["Properties"]["FunctionName"] == {"Ref": FUNCTION}
+    )
     assert config["Properties"] == {
         "FunctionName": {"Ref": FUNCTION},
         "Qualifier": "$LATEST",
@@ -169,11 +179,12 @@ def test_event_invoke_config_comes_from_the_async_policy(
 
 
 def function_policy(synthesized: Synthesized) -> tuple[str, dict[str, Any]]:
-    """The IAM policy the stack gives the function's role."""
+    """The IAM policy the stack gives the example function's role."""
     (found,) = (
         (logical_id, policy)
         for logical_id, policy in synthesized.resources("AWS::IAM::Policy").items()
-        if FUNCTION_ROLE in json.dumps(policy["Properties"]["Roles"])
+        # Roles names the role by its ARN's last part: {"Fn::Select": [..., GetAtt Arn]}.
+        if json.dumps(arn_of(FUNCTION_ROLE)) in json.dumps(policy["Properties"]["Roles"])
     )
     return found
 
@@ -219,7 +230,8 @@ def test_function_role_may_only_log_and_send_to_the_two_queues(
     (log_group,) = (
         logical_id
         for logical_id, group in synthesized.resources("AWS::Logs::LogGroup").items()
-        if "/aws/lambda/" in json.dumps(group["Properties"].get("LogGroupName"))
+        if group["Properties"].get("LogGroupName")
+        == {"Fn::Join": ["", ["/aws/lambda/", {"Ref": FUNCTION}]]}
     )
     statements = policy["Properties"]["PolicyDocument"]["Statement"]
     assert statements == [
@@ -277,15 +289,16 @@ def test_chalices_proxy_handler_is_not_deployed(synthesized: Synthesized) -> Non
         r["Properties"]["Handler"]
         for r in synthesized.resources("AWS::Serverless::Function").values()
     ]
-    assert handlers == ["app.get_square_fn"]
+    assert sorted(handlers) == sorted(f"app.{function.name}" for function in FUNCTIONS)
     assert not {"APIHandlerName", "APIHandlerArn"} & set(synthesized.template["Outputs"])
 
 
-def test_the_api_has_only_the_square_route(synthesized: Synthesized) -> None:
+def test_the_api_has_only_the_declared_routes(synthesized: Synthesized) -> None:
     _, api = synthesized.resource("AWS::Serverless::Api")
     body = api["Properties"]["DefinitionBody"]
-    assert list(body["paths"]) == ["/square/{number}"]
-    assert list(body["paths"]["/square/{number}"]) == ["get"]
+    assert sorted(body["paths"]) == sorted(function.route for function in FUNCTIONS)
+    for route, operations in body["paths"].items():
+        assert list(operations) == ["get"], route
     assert "x-amazon-apigateway-binary-media-types" not in body
 
 
@@ -417,7 +430,7 @@ def test_the_account_wide_api_gateway_logging_role_is_left_alone_by_default(
 
 
 def test_only_this_api_s_stage_may_invoke_the_function(template: Template) -> None:
-    template.resource_count_is("AWS::Lambda::Permission", 1)
+    template.resource_count_is("AWS::Lambda::Permission", len(FUNCTIONS))
     template.has_resource_properties(
         "AWS::Lambda::Permission",
         {
@@ -453,17 +466,24 @@ def test_alarm_on_visible_messages_in_the_dlq(synthesized: Synthesized, template
     )
 
 
-def test_the_alarm_is_named_after_the_stack_and_the_function(synthesized: Synthesized) -> None:
-    (alarm,) = synthesized.resources("AWS::CloudWatch::Alarm").values()
-    assert (
-        alarm["Properties"]["AlarmName"] == f"serverless-async-lambda-api-{SQUARE.name}-on-failure"
+def alarm_names(synthesized: Synthesized) -> list[str]:
+    """The stack's alarms' names, in the template's order."""
+    return [
+        alarm["Properties"]["AlarmName"]
+        for alarm in synthesized.resources("AWS::CloudWatch::Alarm").values()
+    ]
+
+
+def test_each_alarm_is_named_after_the_stack_and_its_function(synthesized: Synthesized) -> None:
+    assert sorted(alarm_names(synthesized)) == sorted(
+        f"serverless-async-lambda-api-{function.name}-on-failure" for function in FUNCTIONS
     )
 
 
-def test_the_dlq_alarm_notifies_an_sns_topic(synthesized: Synthesized) -> None:
-    _, alarm = synthesized.resource("AWS::CloudWatch::Alarm")
+def test_the_dlq_alarms_notify_an_sns_topic(synthesized: Synthesized) -> None:
     topic_id, topic = synthesized.resource("AWS::SNS::Topic")
-    assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
+    for alarm in synthesized.resources("AWS::CloudWatch::Alarm").values():
+        assert alarm["Properties"]["AlarmActions"] == [{"Ref": topic_id}]
     assert synthesized.template["Outputs"]["OnFailureAlarmTopicArn"]["Value"] == {"Ref": topic_id}
     # Encrypted with a customer managed key (CloudWatch cannot use alias/aws/sns).
     key_id = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
@@ -478,7 +498,6 @@ def test_the_dlq_alarm_notifies_an_sns_topic(synthesized: Synthesized) -> None:
     assert cloudwatch_grant["Effect"] == "Allow"
     assert cloudwatch_grant["Action"] == ["kms:Decrypt", "kms:GenerateDataKey*"]
     # The SNS developer guide's confused-deputy conditions: this account, these alarms.
-    (alarm,) = synthesized.resources("AWS::CloudWatch::Alarm").values()
     assert cloudwatch_grant["Condition"] == {
         "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
         "ArnLike": {
@@ -493,10 +512,11 @@ def test_the_dlq_alarm_notifies_an_sns_topic(synthesized: Synthesized) -> None:
                             {"Ref": "AWS::Region"},
                             ":",
                             {"Ref": "AWS::AccountId"},
-                            f":alarm:{alarm['Properties']['AlarmName']}",
+                            f":alarm:{name}",
                         ],
                     ]
                 }
+                for name in alarm_names(synthesized)
             ]
         },
     }
@@ -505,7 +525,7 @@ def test_the_dlq_alarm_notifies_an_sns_topic(synthesized: Synthesized) -> None:
 def test_the_alarm_topic_takes_tls_only_and_only_the_stack_s_alarms_publish(
     synthesized: Synthesized,
 ) -> None:
-    (alarm_id,) = synthesized.resources("AWS::CloudWatch::Alarm")
+    alarm_ids = list(synthesized.resources("AWS::CloudWatch::Alarm"))
     topic_id, _ = synthesized.resource("AWS::SNS::Topic")
     _, policy = synthesized.resource("AWS::SNS::TopicPolicy")
     assert policy["Properties"]["Topics"] == [{"Ref": topic_id}]
@@ -519,7 +539,7 @@ def test_the_alarm_topic_takes_tls_only_and_only_the_stack_s_alarms_publish(
         "Action": "sns:Publish",
         "Resource": {"Ref": topic_id},
         "Condition": {
-            "ArnLike": {"aws:SourceArn": [arn_of(alarm_id)]},
+            "ArnLike": {"aws:SourceArn": [arn_of(alarm_id) for alarm_id in alarm_ids]},
             "StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}},
         },
     }
@@ -559,10 +579,12 @@ def test_make_synth_file_is_where_the_makefile_says(synthesized: Synthesized) ->
 
 
 def test_each_declared_function_gets_its_own_async_resources_in_one_api(
-    fixture_synthesized: Synthesized,
+    fixture_synthesized: Synthesized, fixture_app: ModuleType
 ) -> None:
+    declared: tuple[AsyncFunction, ...] = fixture_app.api.functions
+    assert {SQUARE.name, "build_report_fn"} <= {function.name for function in declared}
     configs = fixture_synthesized.resources("AWS::Lambda::EventInvokeConfig")
-    assert len(configs) == 2
+    assert len(configs) == len(declared)
     by_function = {
         c["Properties"]["FunctionName"]["Ref"]: c["Properties"] for c in configs.values()
     }
@@ -573,15 +595,11 @@ def test_each_declared_function_gets_its_own_async_resources_in_one_api(
         q["Properties"]["QueueName"]
         for q in fixture_synthesized.resources("AWS::SQS::Queue").values()
     }
-    assert names == {
-        DEST,
-        DLQ,
-        "async_build_report_fn_dest_queue",
-        "async_build_report_fn_dlq",
-    }
+    assert names == {name for function in declared for name in function.queues}
+    assert {DEST, DLQ, "async_build_report_fn_dest_queue", "async_build_report_fn_dlq"} <= names
     (api,) = fixture_synthesized.resources("AWS::Serverless::Api").values()
     paths = api["Properties"]["DefinitionBody"]["paths"]
-    assert set(paths) == {SQUARE.route, "/reports/{account}/{month}"}
+    assert set(paths) == {function.route for function in declared}
     for route, path in paths.items():
         integration = path["get"]["x-amazon-apigateway-integration"]
         assert integration["type"] == "aws", route
@@ -592,5 +610,5 @@ def test_each_declared_function_gets_its_own_async_resources_in_one_api(
     functions = fixture_synthesized.resources("AWS::Serverless::Function")
     assert functions["BuildReportFn"]["Properties"]["Timeout"] == 10
     assert functions["BuildReportFn"]["Properties"]["MemorySize"] == 256
-    assert len(fixture_synthesized.resources("AWS::Lambda::Permission")) == 2
-    assert len(fixture_synthesized.resources("AWS::CloudWatch::Alarm")) == 2
+    assert len(fixture_synthesized.resources("AWS::Lambda::Permission")) == len(declared)
+    assert len(fixture_synthesized.resources("AWS::CloudWatch::Alarm")) == len(declared)

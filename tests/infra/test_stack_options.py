@@ -19,11 +19,12 @@ from infrastructure.stacks.async_api_stack import (
     DEFAULT_STACK_NAME,
     RATE_LIMIT_WINDOW_SECONDS,
     AsyncApiStack,
+    resource_id,
 )
 from infrastructure.stacks.async_function import QueueNameTooLong
 from infrastructure.translated import TRANSLATED_SUFFIX
 from tests.infra.conftest import INFRASTRUCTURE, REPO_ROOT, offline_environment
-from tests.support.declared import DEST, DLQ, SQUARE
+from tests.support.declared import FUNCTIONS, NAME, SQUARE
 
 
 def synthesized_template(app: cdk.App, stack: AsyncApiStack, outdir: Path) -> dict[str, Any]:
@@ -142,16 +143,17 @@ def test_a_queue_reader_that_is_not_a_role_or_user_arn_fails_the_synthesis(
         cdk_app.build(app)
 
 
-def template_of(function: AsyncFunction, outdir: Path) -> Template:
-    """The default stack of this project with ``function`` as its only declaration."""
+def template_of(square: AsyncFunction, outdir: Path) -> Template:
+    """The default stack of this project with ``square`` declared in place of the example."""
     app = cdk.App(outdir=str(outdir))
-    stack = AsyncApiStack(app, DEFAULT_STACK_NAME, project_dir=REPO_ROOT, functions=[function])
+    functions = [square if function.name == square.name else function for function in FUNCTIONS]
+    stack = AsyncApiStack(app, DEFAULT_STACK_NAME, project_dir=REPO_ROOT, functions=functions)
     return Template.from_stack(stack)
 
 
 def test_a_function_declared_without_reserved_concurrency_has_none(tmp_path: Path) -> None:
     template = template_of(SQUARE._replace(reserved_concurrency=None), tmp_path)
-    (function,) = template.find_resources("AWS::Serverless::Function").values()
+    function = template.find_resources("AWS::Serverless::Function")[resource_id(SQUARE)]
     assert "ReservedConcurrentExecutions" not in function["Properties"]
 
 
@@ -165,13 +167,18 @@ def test_async_settings_and_queue_names_come_from_the_declaration(tmp_path: Path
     template = template_of(SQUARE._replace(config=config), tmp_path)
     template.has_resource_properties(
         "AWS::Lambda::EventInvokeConfig",
-        {"MaximumRetryAttempts": 0, "MaximumEventAgeInSeconds": 60},
+        {
+            "FunctionName": {"Ref": resource_id(SQUARE)},
+            "MaximumRetryAttempts": 0,
+            "MaximumEventAgeInSeconds": 60,
+        },
     )
     names = {
         queue["Properties"]["QueueName"]
         for queue in template.find_resources("AWS::SQS::Queue").values()
     }
-    assert names == {"other_results", "other_failures"}
+    others = {name for function in FUNCTIONS if function.name != NAME for name in function.queues}
+    assert names == {"other_results", "other_failures", *others}
 
 
 def test_another_stack_prefixes_its_queue_names_so_both_fit_one_account(tmp_path: Path) -> None:
@@ -182,7 +189,7 @@ def test_another_stack_prefixes_its_queue_names_so_both_fit_one_account(tmp_path
         queue["Properties"]["QueueName"]
         for queue in Template.from_stack(stack).find_resources("AWS::SQS::Queue").values()
     }
-    assert names == {f"async-staging-{DEST}", f"async-staging-{DLQ}"}
+    assert names == {f"async-staging-{name}" for function in FUNCTIONS for name in function.queues}
 
 
 def test_a_queue_name_too_long_for_sqs_fails_the_synthesis(tmp_path: Path) -> None:

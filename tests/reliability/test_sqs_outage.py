@@ -77,9 +77,11 @@ def test_records_made_while_the_sqs_endpoint_is_down_all_arrive_once_it_is_back(
                     60,
                     "outbox drained",
                 )
-                # chalice local writes its log lines up to 20 ms after they are logged.
-                wait_for_log(log, "async.delivery.resumed", 1)
                 outages = len(log_events(log, "async.delivery.unavailable"))
+                # A queue's resumption is logged once its records have left the outbox, so
+                # after the drain above, and chalice local writes its log lines up to 20 ms
+                # after they are logged: wait for the lines, as for the outage's.
+                wait_for_log(log, "async.delivery.resumed", outages)
                 resumed = len(log_events(log, "async.delivery.resumed"))
             finally:
                 store.close()

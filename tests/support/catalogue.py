@@ -249,7 +249,7 @@ CASES: tuple[Case, ...] = (
     ),
 )
 
-#: The fixture project's second function (tests/fixtures/reports_project): two parameters.
+#: The fixture project's second function (docs/add-your-own-endpoint.md's): two parameters.
 REPORT_CASES: tuple[Case, ...] = (
     Case("report", "reports/acme/2026-02", 200, result=("days", "28")),
     Case(

@@ -1,15 +1,16 @@
 """Copies of the project, and the fixture project that proves the mechanism is generic.
 
 Servers, packaging and synth run in copies, so nothing in the working tree
-changes. The fixture project (``tests/fixtures/reports_project``) is this
-project with a second async function added exactly as
-docs/add-your-own-endpoint.md says: its own module ``chalicelib/reports.py``
-and its declaration in app.py.
+changes. The fixture project is built, never kept: this project's current
+app.py with the function of docs/add-your-own-endpoint.md added exactly as the
+page says (:func:`follow_steps_1_and_2`), so it cannot drift from either.
 """
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import re
 import shutil
 import subprocess
 import sys
@@ -17,7 +18,12 @@ from pathlib import Path
 from types import ModuleType
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
-FIXTURE_DIR = PROJECT_DIR / "tests" / "fixtures" / "reports_project"
+#: The page a user follows to add a function; its code blocks are the fixture's code.
+PAGE = PROJECT_DIR / "docs" / "add-your-own-endpoint.md"
+_BLOCK = re.compile(r'^```python title="([^"]+)"\n(.*?)^```$', re.DOTALL | re.MULTILINE)
+#: Where step 2 puts the import and the declaration, as the page words it.
+_FIRST_CHALICELIB_IMPORT = "from chalicelib"
+_LAST_BLOCK = "# Last, once every function is declared"
 
 #: What ``chalice local``, ``chalice package``, ``make synth``, ``make`` and mypy read.
 _FILES = (
@@ -30,19 +36,22 @@ _FILES = (
 )
 _DIRECTORIES = ("chalicelib", "local_async", "infrastructure", ".chalice")
 _IGNORED = shutil.ignore_patterns(
-    "__pycache__", "cdk.out", "chalice.out", "deployments", "deployed"
+    "__pycache__", "cdk.out", "chalice.out", "deployments", "deployed", ".pytest_cache"
 )
 
 
-def copy_project(destination: Path, source: Path = PROJECT_DIR) -> Path:
-    """A copy of the project's code and configuration (no .venv, no caches, no tests).
+def copy_project(
+    destination: Path, source: Path = PROJECT_DIR, *, with_tests: bool = False
+) -> Path:
+    """A copy of the project's code and configuration (no .venv, no caches).
 
     ``source`` is another checkout to copy instead of this one (an older commit).
+    ``with_tests``: its tests and docs too, for a run of the suite in the copy.
     """
     destination.mkdir(parents=True, exist_ok=True)
     for name in _FILES:
         shutil.copy2(source / name, destination / name)
-    for directory in _DIRECTORIES:
+    for directory in (*_DIRECTORIES, *(("tests", "docs") if with_tests else ())):
         shutil.copytree(source / directory, destination / directory, ignore=_IGNORED)
     return destination
 
@@ -58,15 +67,59 @@ def runnable_copy(destination: Path) -> Path:
     return project
 
 
-def build_fixture_project(destination: Path) -> Path:
-    """A copy of the project with the fixture's second function, its files generated.
+def page_blocks() -> dict[str, str]:
+    """The page's titled Python blocks, by title (``chalicelib/reports.py``, ``app.py: import``)."""
+    return dict(_BLOCK.findall(PAGE.read_text(encoding="utf-8")))
+
+
+def page_modules() -> dict[str, str]:
+    """The page's domain modules (step 1), by path in the project."""
+    return {title: code for title, code in page_blocks().items() if not title.startswith("app.py")}
+
+
+def page_function_name() -> str:
+    """The name of the function the page declares (its handler's, ``build_report_fn``)."""
+    names: list[str] = re.findall(r"^def (\w+)\(", page_blocks()["app.py: declaration"], re.M)
+    (name,) = names
+    return name
+
+
+def declares_page_function(project: Path) -> bool:
+    """Whether ``project``'s app.py already declares the page's function (a user followed it)."""
+    app_py = (project / "app.py").read_text(encoding="utf-8")
+    return f"\ndef {page_function_name()}(" in app_py
+
+
+def follow_steps_1_and_2(project: Path) -> Path:
+    """Write the page's module and add its two lines of app.py where the page says.
+
+    A project that already declares the page's function, because its user
+    followed the page, is left as it is: declared twice, the import would fail.
+    """
+    if declares_page_function(project):
+        return project
+    page = page_blocks()
+    for path, code in page_modules().items():
+        (project / path).write_text(code, encoding="utf-8")
+    app_py = project / "app.py"
+    text = app_py.read_text(encoding="utf-8")
+    first_import = text.index(_FIRST_CHALICELIB_IMPORT)  # "with the other chalicelib imports"
+    text = text[:first_import] + page["app.py: import"] + text[first_import:]
+    last_block = text.index(_LAST_BLOCK)  # "above the block that starts ..."
+    declaration = page["app.py: declaration"] + "\n\n"
+    app_py.write_text(text[:last_block] + declaration + text[last_block:], encoding="utf-8")
+    return project
+
+
+def build_fixture_project(destination: Path, *, with_tests: bool = False) -> Path:
+    """A copy of the project with the page's function added, its files generated.
 
     ``python -m infrastructure.generate`` writes the function's entries in
     ``.chalice/config.json``, its IAM policy and the OpenAPI document, as a
-    user runs ``make generate`` after adding a function.
+    user runs ``make generate`` (step 3) after adding a function.
+    ``with_tests``: as for :func:`copy_project`.
     """
-    project = copy_project(destination)
-    shutil.copytree(FIXTURE_DIR, project, dirs_exist_ok=True, ignore=_IGNORED)
+    project = follow_steps_1_and_2(copy_project(destination, with_tests=with_tests))
     subprocess.run(
         [sys.executable, "-m", "infrastructure.generate"],
         cwd=project,
@@ -77,21 +130,21 @@ def build_fixture_project(destination: Path) -> Path:
     return project
 
 
-def load_fixture_app() -> ModuleType:
-    """The fixture's app.py in this process, as module ``reports_app``.
+def load_fixture_app(project: Path) -> ModuleType:
+    """The app.py of a built fixture project in this process, as module ``reports_app``.
 
-    Its domain module is installed as ``chalicelib.reports`` first, where the
-    fixture's ``from chalicelib import reports`` finds it; the rest of
-    ``chalicelib`` is this project's.
+    The page's domain modules are installed first (``chalicelib/reports.py`` as
+    ``chalicelib.reports``), where the app's ``from chalicelib import reports``
+    finds them; the rest of ``chalicelib`` is this project's.
     """
     loaded = sys.modules.get("reports_app")
     if loaded is not None:
         return loaded
-    import chalicelib
-
-    reports = _load("chalicelib.reports", FIXTURE_DIR / "chalicelib" / "reports.py")
-    chalicelib.reports = reports  # type: ignore[attr-defined]
-    return _load("reports_app", FIXTURE_DIR / "app.py")
+    for path in page_modules():
+        package, _, name = path.removesuffix(".py").replace("/", ".").rpartition(".")
+        module = _load(f"{package}.{name}", project / path)
+        setattr(importlib.import_module(package), name, module)
+    return _load("reports_app", project / "app.py")
 
 
 def _load(name: str, path: Path) -> ModuleType:
