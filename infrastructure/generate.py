@@ -38,6 +38,8 @@ from typing import Any
 import yaml
 
 from chalicelib.async_api import AsyncApi, AsyncFunction, contract
+from chalicelib.async_api.declaration import TIMEOUT_RANGE_SECONDS
+from chalicelib.async_api.invokers import SYNC_READ_MARGIN_SECONDS
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 #: Chalice's name for the function that serves the routes.
@@ -61,6 +63,18 @@ _STATUSES = {
 }
 #: Every statement applies only to resources of the caller's own account.
 _OWN_ACCOUNT = {"StringEquals": {"aws:ResourceAccount": "${aws:PrincipalAccount}"}}
+
+
+def api_handler_timeout(functions: Sequence[AsyncFunction]) -> int:
+    """The API handler's Lambda timeout in seconds: it outlives the synchronous calls it waits for.
+
+    Its client waits the longest function timeout plus
+    :data:`invokers.SYNC_READ_MARGIN_SECONDS` for Lambda's answer (a timed-out
+    function's ``Sandbox.Timedout`` included); the handler needs a few more
+    seconds to answer. At most Lambda's 900.
+    """
+    longest = max(function.timeout_seconds for function in functions)
+    return min(TIMEOUT_RANGE_SECONDS[1], longest + SYNC_READ_MARGIN_SECONDS + 5)
 
 
 def api_handler_policy_file(stage: str) -> str:
@@ -105,12 +119,14 @@ def chalice_config(
     handler = {
         key: value
         for key, value in lambda_functions.get(API_HANDLER, {}).items()
-        if key != "reserved_concurrency"
+        if key not in ("reserved_concurrency", "lambda_timeout")
     }
     reservations = [function.reserved_concurrency for function in functions]
     if reservations and None not in reservations:
-        # A synchronous call runs in the API handler: bounded as the functions together.
+        # A synchronous call waits in the API handler: bounded as the functions together.
         handler["reserved_concurrency"] = sum(r for r in reservations if r is not None)
+    if functions:
+        handler["lambda_timeout"] = api_handler_timeout(functions)
     if handler:
         lambda_functions[API_HANDLER] = handler
     else:

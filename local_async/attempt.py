@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, wait
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from awslambdaric.lambda_runtime_marshaller import LambdaMarshaller
@@ -115,51 +114,49 @@ def settled(result: Any, failure: BaseException | None, request_id: str) -> Succ
     """The outcome of a handler that returned ``result`` or raised ``failure``."""
     if failure is not None:
         return Failed(records.exception_error(failure, request_id))
-    if not isinstance(result, bytes):
-        # Most results: the runtime's own text, when it has no NaN or Infinity to refuse.
-        try:
-            text = lambda_payload(result)
-        except Exception:  # refused: marshal_problem, below, says why
-            pass
-        else:
-            if "NaN" not in text.text and "Infinity" not in text.text:
-                return Succeeded(text)
-    problem = marshal_problem(result)
-    if problem is not None:
-        return Failed(records.marshal_error(request_id, problem))
-    return Succeeded(lambda_payload(result))
+    payload = marshalled(result)
+    if isinstance(payload, Exception):
+        return Failed(records.marshal_error(request_id, payload))
+    return Succeeded(payload)
 
 
-def lambda_payload(result: Any) -> json_codec.RawJSON:
-    """``result`` as the Lambda Python runtime writes it: its own marshaller, its own text.
+def marshalled(result: Any) -> json_codec.RawJSON | Exception:
+    """``result`` as the Lambda Python runtime writes it, or why it cannot be recorded.
 
-    ``awslambdaric`` (a development dependency, never in the Lambda zip) writes
-    a ``Decimal`` as its exact digits, and non-ASCII unescaped when
-    ``AWS_EXECUTION_ENV`` names a python3.12+ runtime, as Lambda sets it.
-    Call it on a result :func:`marshal_problem` accepted.
+    The runtime's own marshaller (``awslambdaric``, a development dependency,
+    never in the Lambda zip) is the judge, and its text is kept: a ``Decimal``
+    as its exact digits, non-ASCII unescaped when ``AWS_EXECUTION_ENV`` names a
+    python3.12+ runtime, as Lambda sets it. What it refuses (cycles, keys that
+    are not str, int, float, bool or None, objects it cannot encode) is a
+    ``Runtime.MarshalError``, with its message. Stricter in two places: NaN
+    and Infinity, which it writes but are not JSON and no destination could
+    hold, and a ``bytes`` result, which it passes through as raw output.
     """
-    text, _content_type = LambdaMarshaller().marshal_response(result)
+    if isinstance(result, bytes):
+        return TypeError("a bytes result is raw output, not JSON")
+    try:
+        text, _content_type = LambdaMarshaller().marshal_response(result)
+    except Exception as refused:  # its FaultException, raised from the encoder's error
+        return refused.__context__ if isinstance(refused.__context__, Exception) else refused
+    if ("NaN" in text or "Infinity" in text) and _has_non_finite(text):
+        return ValueError("Out of range float values are not JSON compliant: NaN or Infinity")
     return json_codec.RawJSON(text)
 
 
-def marshal_problem(result: Any) -> Exception | None:
-    """Why ``result`` cannot be recorded as JSON, or None if it can: a Runtime.MarshalError.
+class _NonFinite(Exception):
+    pass
 
-    Like the Lambda Python runtime's encoder, this takes dict keys that are str,
-    int, float, bool or None and refuses cycles and unencodable objects. It is
-    stricter in two places: NaN and Infinity are refused (the runtime writes
-    them, but they are not JSON and no destination could hold them), and so is
-    ``bytes`` (which the runtime passes through as raw output).
-    """
+
+def _has_non_finite(text: str) -> bool:
+    """Whether JSON ``text`` holds a NaN or Infinity token, not merely those letters in a string."""
+
+    def refuse(constant: str) -> Any:
+        raise _NonFinite(constant)
+
     try:
-        json.dumps(result, default=_decimal_placeholder)  # the runtime's rules: keys, cycles
-        json_codec.dumps(result)  # how the engine writes it: exact decimals, no NaN
-    except Exception as problem:  # e.g. RecursionError: still the function's fault
-        return problem
-    return None
-
-
-def _decimal_placeholder(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return 0  # a decimal is a JSON number to the runtime; json_codec writes its digits
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+        json.loads(text, parse_constant=refuse)
+    except _NonFinite:
+        return True
+    except ValueError:  # e.g. an integer past int()'s digit limit: finite, and the runtime's text
+        return False
+    return False

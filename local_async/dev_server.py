@@ -283,7 +283,7 @@ def check_app(project_dir: Path) -> None:
     """Refuse an app.py that does not import or declares nothing that can be served."""
     try:
         AsyncApi.of_project(str(project_dir))
-    except Exception as problem:  # the user's code: a DeclarationError, a SyntaxError...
+    except (Exception, SystemExit) as problem:  # the user's code: a DeclarationError...
         # A SyntaxError's text names the file and line.
         refuse(f"{project_dir / 'app.py'} cannot be served: {type(problem).__name__}: {problem}")
 
@@ -417,7 +417,13 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
     def parse_request(self) -> bool:
         """Parse the request line and headers: the request's time starts here."""
         self._started = time.perf_counter()
-        return super().parse_request()
+        parsed = super().parse_request()
+        if parsed and self.request_version == "HTTP/0.9":
+            # Its answer would have no status line: on a kept-alive connection the
+            # client could not tell it from the next. API Gateway speaks HTTP/1.1 and 2.
+            self.send_error(400)
+            return False
+        return parsed
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Note the status; the access line is written once the answer is sent."""
@@ -439,7 +445,14 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
         self._send(self._edge.refusal(gateway.malformed(code)))
 
     def handle_expect_100(self) -> bool:
-        """Send ``100 Continue`` at once: the client waits for it before it sends the body."""
+        """Send ``100 Continue`` at once, for a body that will be read; refuse one that would not.
+
+        The client waits for it before it sends the body.
+        """
+        length = self._body_length()
+        if isinstance(length, contract.GatewayError):
+            self._send(self._edge.refusal(length))
+            return False
         accepted = super().handle_expect_100()
         self.wfile.flush()
         return accepted
@@ -461,12 +474,21 @@ class GatewayRequestHandler(BaseHTTPRequestHandler):
             duration_ms=round((time.perf_counter() - started) * 1000, 3),
         )
 
-    def _answer(self) -> None:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            self.close_connection = True  # a body this server cannot frame: no next request
+    def _body_length(self) -> int | contract.GatewayError:
+        """How many body bytes to read (0: none), or the refusal (which ends the connection)."""
+        if self.headers.get("Transfer-Encoding") is not None:
+            # A body this server does not decode (Transfer-Encoding wins over
+            # Content-Length, RFC 9112, 6.3): none is read, and no next request.
+            self.close_connection = True
+            return 0
         length = gateway.body_length(self.headers.get_all("Content-Length", []))
         if isinstance(length, contract.GatewayError):
             self.close_connection = True  # the body is left unread
+        return length
+
+    def _answer(self) -> None:
+        length = self._body_length()
+        if isinstance(length, contract.GatewayError):
             self._send(self._edge.refusal(length))
             return
         body = self.rfile.read(length) if length else None

@@ -12,7 +12,11 @@ request's time goes"). :class:`GatheredLines` takes the lines instead
 What changes for a reader: a line reaches stdout up to :data:`GATHER_SECONDS`
 (and the wait for the GIL) after it was logged, its timestamp unchanged. At
 the process's exit, a reload's or Ctrl-C's included, what is gathered is
-written; a ``kill -9`` loses the lines of its last :data:`GATHER_SECONDS` at most.
+written; a ``kill -9`` loses the lines of its last :data:`GATHER_SECONDS` at most,
+and a request still being answered when the process exits may lose its access
+line. Lines written through ``logging`` (Chalice's "Restarting local dev
+server.") do not pass here: they are written at once, and can come before
+gathered lines logged a moment earlier.
 """
 
 from __future__ import annotations

@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from chalicelib.async_api import logs
+
 SUCCESS = "Success"
 RETRIES_EXHAUSTED = "RetriesExhausted"
 EVENT_AGE_EXCEEDED = "EventAgeExceeded"
@@ -96,19 +98,11 @@ def exception_error(failure: BaseException, request_id: str) -> LambdaError:
         if not frame.filename.startswith(_ENGINE_DIR)
     ]
     return {
-        "errorMessage": _message(failure),
+        "errorMessage": logs.message_of(failure),
         "errorType": type(failure).__name__,
         "requestId": request_id,
         "stackTrace": traceback.format_list(frames),
     }
-
-
-def _message(failure: BaseException) -> str:
-    """``str(failure)``, or a stand-in when the exception cannot print itself."""
-    try:
-        return str(failure)
-    except Exception:  # a broken __str__ must not stop the event from being recorded
-        return f"<unprintable {type(failure).__name__} object>"
 
 
 def timeout_error(request_id: str, timeout_seconds: float) -> LambdaError:

@@ -6,8 +6,9 @@ function's own timeout and a Lambda-like context (its name, ARN and memory
 from ``.chalice/config.json``), the result written by the Lambda Python
 runtime's marshaller, and a failure answered as Lambda's error object
 (``Sandbox.Timedout`` past the timeout, ``Runtime.MarshalError`` for a result
-that is not JSON, the exception's class otherwise). Nothing is stored: a
-synchronous call has no retries and no destinations.
+that is not JSON, ``Function.ResponseSizeTooLarge`` for a result over the
+synchronous response limit, the exception's class otherwise). Nothing is
+stored: a synchronous call has no retries and no destinations.
 
 The function runs on the request's own thread (a thread per call would cost
 about as much CPU as the rest of the request): a function past its timeout
@@ -25,6 +26,11 @@ from chalicelib.async_api import json_codec
 from local_async.attempt import Succeeded, run_on_this_thread
 from local_async.context import LambdaContext, log_stream_name
 from local_async.engine import EngineFunction, UnknownFunction
+
+#: A synchronous invocation's largest response, in bytes: "6 MB" in Lambda's quotas,
+#: 6,291,556 in the error Lambda answers past it (as moto 5.2.5 reproduces it,
+#: ``moto/awslambda/responses.py``).
+MAX_RESPONSE_BYTES = 6_291_556
 
 
 class LocalSyncInvoker:
@@ -69,6 +75,16 @@ class LocalSyncInvoker:
             timeout_seconds=timeout,
             monotonic=self._monotonic,
         )
-        if isinstance(outcome, Succeeded):
-            return outcome.payload.text
-        return json_codec.dumps(outcome.error)
+        if not isinstance(outcome, Succeeded):
+            return json_codec.dumps(outcome.error)
+        text = outcome.payload.text
+        # A character is at most 4 bytes: only a long text needs encoding to be measured.
+        if len(text) * 4 > MAX_RESPONSE_BYTES and len(text.encode("utf-8")) > MAX_RESPONSE_BYTES:
+            return json_codec.dumps(
+                {
+                    "errorMessage": "Response payload size exceeded maximum allowed payload "
+                    f"size ({MAX_RESPONSE_BYTES} bytes).",
+                    "errorType": "Function.ResponseSizeTooLarge",
+                }
+            )
+        return text

@@ -226,7 +226,7 @@ class AsyncApi:
                 logging.ERROR,
                 function=function_name,
                 error_type=type(failure).__name__,
-                error=str(failure),
+                error=logs.message_of(failure),
             )
             raise
         logs.log(

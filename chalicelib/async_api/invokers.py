@@ -137,7 +137,7 @@ def lambda_sync_invoker(
     from botocore.config import Config  # only in Lambda, where the runtime provides it
 
     config = Config(
-        read_timeout=longest_timeout_seconds + _READ_MARGIN_SECONDS,
+        read_timeout=longest_timeout_seconds + SYNC_READ_MARGIN_SECONDS,
         retries={"total_max_attempts": 1},
     )
     return LambdaSyncInvoker(env["AWS_LAMBDA_FUNCTION_NAME"], _lambda_client(env, config))
@@ -145,7 +145,7 @@ def lambda_sync_invoker(
 
 #: Seconds a synchronous call's client waits beyond the function's timeout:
 #: Lambda's own answer to a timed-out function takes a moment to come back.
-_READ_MARGIN_SECONDS = 10
+SYNC_READ_MARGIN_SECONDS = 10
 
 T = TypeVar("T")
 

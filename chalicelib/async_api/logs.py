@@ -67,6 +67,14 @@ def send_lines_to(output: Output) -> Output:
     return previous
 
 
+def message_of(failure: BaseException) -> str:
+    """``str(failure)``, or a stand-in when the exception cannot print itself."""
+    try:
+        return str(failure)
+    except Exception:  # a broken __str__ must not stop the failure from being logged
+        return f"<unprintable {type(failure).__name__} object>"
+
+
 def line(at: float, level: int, event: str, request_id: str, fields: Mapping[str, Any]) -> str:
     """One log line without its newline: ``at`` in seconds since the epoch, ``level`` numeric."""
     return _ENCODER.encode(

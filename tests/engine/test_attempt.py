@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from chalicelib.async_api import json_codec
-from local_async.attempt import Failed, Handler, Outcome, Succeeded, marshal_problem, run_attempt
+from local_async.attempt import Failed, Handler, Outcome, Succeeded, marshalled, run_attempt
 
 
 def attempt(handler: Handler) -> Outcome:
@@ -71,10 +71,32 @@ def test_a_result_the_runtime_cannot_encode_is_a_marshal_error(result: Any, mess
 def test_a_result_the_runtime_can_encode_succeeds(result: Any) -> None:
     outcome = attempt(lambda _, __: result)
     assert isinstance(outcome, Succeeded)
-    assert marshal_problem(result) is None
+    assert isinstance(marshalled(result), json_codec.RawJSON)
     assert json.loads(outcome.payload.text, parse_float=Decimal) == json.loads(
         json_codec.dumps(result), parse_float=Decimal
     )
+
+
+@pytest.mark.parametrize(
+    "result",
+    [{"note": "NaN"}, {"note": "Infinity and beyond"}, {"v": b"x", "note": "NaN"}, {"NaN": 1}],
+    ids=["nan-in-a-string", "infinity-in-a-string", "bytes-and-nan-text", "nan-as-a-key"],
+)
+def test_the_letters_nan_or_infinity_in_strings_change_nothing(result: Any) -> None:
+    # Accepted as the runtime accepts it, whatever text its strings hold.
+    assert isinstance(attempt(lambda _, __: result), Succeeded)
+    assert isinstance(attempt(lambda _, __: {**result, "other": "plain"}), Succeeded)
+
+
+@pytest.mark.parametrize(
+    "result",
+    [{"n": float("nan")}, [float("inf")], {"d": Decimal("NaN")}, -float("inf"), b"raw"],
+    ids=["nan", "infinity", "decimal-nan", "minus-infinity", "bytes"],
+)
+def test_non_finite_numbers_and_raw_bytes_are_marshal_errors(result: Any) -> None:
+    outcome = attempt(lambda _, __: result)
+    assert isinstance(outcome, Failed), outcome
+    assert outcome.error["errorType"] == "Runtime.MarshalError"
 
 
 @pytest.mark.parametrize(

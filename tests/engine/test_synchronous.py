@@ -16,7 +16,7 @@ import pytest
 from chalicelib.async_api import contract
 from local_async.attempt import Handler
 from local_async.engine import EngineFunction, UnknownFunction
-from local_async.synchronous import LocalSyncInvoker
+from local_async.synchronous import MAX_RESPONSE_BYTES, LocalSyncInvoker
 from tests.engine.helpers import FUNCTION, NAME, declaration, event
 
 
@@ -95,3 +95,15 @@ def test_the_context_names_the_function_and_its_memory() -> None:
 def test_an_undeclared_function_is_refused() -> None:
     with pytest.raises(UnknownFunction):
         invoker(lambda _, __: {}).invoke("nobody", event("r1"))
+
+
+@pytest.mark.parametrize(
+    ("size", "status"), [(MAX_RESPONSE_BYTES - 200, 200), (MAX_RESPONSE_BYTES, 502)]
+)
+def test_a_response_over_lambda_s_synchronous_limit_is_function_response_size_too_large(
+    size: int, status: int
+) -> None:
+    payload = invoker(lambda _, __: {"api_stage": "dev", "v": "a" * size}).invoke(NAME, event("r1"))
+    assert contract.sync_answer(payload).status == status
+    if status == 502:
+        assert error_of(payload)["errorType"] == "Function.ResponseSizeTooLarge"

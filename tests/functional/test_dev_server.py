@@ -370,6 +370,37 @@ def test_what_the_gateway_refuses_gets_its_json_answer_never_an_html_page(
     assert access_line(lines)["status"] == status
 
 
+def test_an_http_0_9_request_gets_a_status_line_and_ends_the_connection() -> None:
+    answer, _ = serve_raw(b"GET /square/2\r\n\r\n")
+    status, _, body = gateway_refusal(answer)
+    assert (status, body["error"]) == (400, "BadRequest"), answer
+
+
+@pytest.mark.parametrize(
+    ("length", "status"), [(b"20000000", 413), (b"x", 400)], ids=["too-large", "unreadable"]
+)
+def test_expect_100_continue_is_not_sent_for_a_body_that_will_be_refused(
+    length: bytes, status: int
+) -> None:
+    answer, _ = serve_raw(
+        b"GET /square/2 HTTP/1.1\r\n" + HOST + b"Expect: 100-continue\r\n"
+        b"Content-Length: " + length + b"\r\n\r\n"
+    )
+    assert b"100 Continue" not in answer, answer
+    assert gateway_refusal(answer)[0] == status
+
+
+def test_transfer_encoding_wins_over_content_length_and_ends_the_connection() -> None:
+    # No body is read, and nothing after it: "GET /square/3..." is never a second request.
+    smuggled = b"GET /square/3 HTTP/1.1\r\n" + HOST + b"\r\n"
+    answer, _ = serve_raw(
+        b"GET /square/2 HTTP/1.1\r\n" + HOST + b"Transfer-Encoding: chunked\r\n"
+        b"Content-Length: " + str(len(smuggled) + 5).encode() + b"\r\n\r\n0\r\n\r\n" + smuggled
+    )
+    assert answer.count(b"HTTP/1.1 ") == 1, answer
+    assert b"Connection: close" in answer
+
+
 def test_a_body_within_the_limit_is_read_and_the_connection_kept() -> None:
     body = b'{"a": 1}'
     answer, _ = serve_raw(

@@ -98,3 +98,20 @@ def test_the_function_gets_its_own_remaining_time(client: Client) -> None:
     status, body = get(client, "/remaining/1")
     assert status == 200, body
     assert 0 < body["ms"] <= TIMEOUT_SECONDS * 1000, "the function's timeout, not the API's"
+
+
+def test_an_exception_that_cannot_print_itself_is_still_its_own_502() -> None:
+    class Unprintable(Exception):
+        def __str__(self) -> str:
+            raise RuntimeError("no message")
+
+    app = Chalice(app_name="unprintable")
+    api = AsyncApi(app, local_invoker=no_engine, local_sync_invoker=sync_invoker)
+
+    @api.function("/boom/{n}")
+    def boom_fn(request: AsyncRequest) -> Result:
+        raise Unprintable
+
+    with Client(app) as client:
+        status, body = get(client, "/boom/1")
+    assert (status, body["error_type"]) == (502, "Unprintable"), body

@@ -70,9 +70,11 @@ def test_a_second_function_gets_its_config_policies_and_openapi_path(
     }
     reserved = sum(function.reserved_concurrency or 0 for function in declared)
     assert reserved >= 20
-    assert config["lambda_functions"]["api_handler"] == {"reserved_concurrency": reserved}, (
-        "synchronous calls of every function run in the API handler"
-    )
+    longest = max(function.timeout_seconds for function in declared)
+    assert config["lambda_functions"]["api_handler"] == {
+        "reserved_concurrency": reserved,
+        "lambda_timeout": longest + 15,
+    }, "the API handler waits for every function's synchronous calls, and outlives them"
     assert config["stages"]["dev"]["environment_variables"] == {"API_STAGE": "dev"}, (
         "keys the generator does not own are kept"
     )
@@ -102,10 +104,21 @@ def test_the_api_handler_is_unbounded_when_a_function_is() -> None:
 
     functions = [SQUARE, SQUARE._replace(name="other_fn", reserved_concurrency=None)]
     existing = {"lambda_functions": {"api_handler": {"reserved_concurrency": 5}}}
-    assert "api_handler" not in chalice_config(existing, functions)["lambda_functions"]
+    assert (
+        "reserved_concurrency"
+        not in chalice_config(existing, functions)["lambda_functions"]["api_handler"]
+    )
     assert chalice_config(existing, [SQUARE])["lambda_functions"]["api_handler"] == {
-        "reserved_concurrency": 10
+        "reserved_concurrency": 10,
+        "lambda_timeout": SQUARE.timeout_seconds + 15,
     }
+
+
+def test_the_api_handler_outlives_its_longest_synchronous_call_within_lambda_s_900_s() -> None:
+    from infrastructure.generate import api_handler_timeout
+
+    assert api_handler_timeout([SQUARE._replace(timeout_seconds=3)]) == 18
+    assert api_handler_timeout([SQUARE, SQUARE._replace(timeout_seconds=890)]) == 900
 
 
 def two_stage_project(tmp_path: Path) -> Path:
