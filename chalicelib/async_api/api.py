@@ -312,7 +312,7 @@ def _retry_later(event: contract.Event, error: str, message: str, failure: Excep
         str(event.get("api_request_id", "")),
         logging.ERROR,
         error=error,
-        reason=str(failure),
+        reason=logs.message_of(failure),
     )
     return _json(503, contract.error_body(event, error, message, contract.RETRY_ACCEPTED))
 
