@@ -221,7 +221,7 @@ class SyncAnswer(NamedTuple):
 
 
 #: Java's ``\s``, which the stack's response template strips with ``replaceAll``.
-_JAVA_SPACE = re.compile(r"^[ \t\n\x0b\f\r]+")
+_JAVA_SPACE = re.compile(r"[ \t\n\x0b\f\r]*")
 
 
 def sync_answer(payload: str) -> SyncAnswer:
@@ -231,18 +231,21 @@ def sync_answer(payload: str) -> SyncAnswer:
     whole payload (a 2,000-digit number is passed through, not parsed): a body
     starting ``{"api_stage"`` is the 200, ``{"error"`` the 400, and anything
     else Lambda's error object, a 502 with its ``errorType`` ("" when it has
-    none). Pure; ``payload`` is JSON text as Lambda returns it.
+    none). Pure; ``payload`` is JSON text as Lambda returns it, up to 6 MB: it is
+    read where its first key stands, not copied.
     """
-    text = _JAVA_SPACE.sub("", payload)
-    first_key = _JAVA_SPACE.sub("", text[1:]) if text.startswith("{") else ""
-    if first_key.startswith('"api_stage"'):
+    start = _JAVA_SPACE.match(payload).end()  # type: ignore[union-attr]  # "*" always matches
+    key = -1
+    if payload.startswith("{", start):
+        key = _JAVA_SPACE.match(payload, start + 1).end()  # type: ignore[union-attr]
+    if key >= 0 and payload.startswith('"api_stage"', key):
         return SyncAnswer(200, None)
-    if first_key.startswith('"error"'):
+    if key >= 0 and payload.startswith('"error"', key):
         return SyncAnswer(400, None)
     error_type = ""
-    if text and not first_key.startswith("}"):
+    if start < len(payload) and not (key >= 0 and payload.startswith("}", key)):
         try:
-            error = json.loads(text)
+            error = json.loads(payload[start:])
         except ValueError:
             error = None
         if isinstance(error, dict) and isinstance(error.get("errorType"), str):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from hypothesis import given
@@ -142,3 +143,33 @@ def test_invalid_utf8_is_refused_quoting_what_the_client_sent() -> None:
 def test_quoted_text_is_ascii_and_short(text: str) -> None:
     shown = contract.quoted(text)
     assert shown.isascii() and len(shown) <= 43
+
+
+def template_rule(payload: str) -> tuple[int, str | None]:
+    """response.vtl's rule read literally: strip Java's \\s, then the brace, then \\s again."""
+    text = re.sub(r"^[ \t\n\x0b\f\r]+", "", payload)
+    first_key = re.sub(r"^[ \t\n\x0b\f\r]+", "", text[1:]) if text.startswith("{") else ""
+    if first_key.startswith('"api_stage"'):
+        return 200, None
+    if first_key.startswith('"error"'):
+        return 400, None
+    error_type = ""
+    if text and not first_key.startswith("}"):
+        try:
+            error = json.loads(text)
+        except ValueError:
+            error = None
+        if isinstance(error, dict) and isinstance(error.get("errorType"), str):
+            error_type = error["errorType"]
+    return 502, error_type
+
+
+PIECES = [" ", "\t", "\n", "\x0b", "\f", "\r", "{", "}", '"api_stage"', '"error"', '"errorType"']
+PIECES += [": ", ", ", '"X"', "1", '"errorMessage"']
+
+
+@given(st.lists(st.sampled_from(PIECES), max_size=12).map("".join))
+def test_the_payload_is_read_where_its_first_key_stands_as_the_template_reads_it(
+    payload: str,
+) -> None:
+    assert contract.sync_answer(payload) == template_rule(payload)
